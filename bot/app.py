@@ -1,0 +1,70 @@
+"""Composition root: the store, the content pack and the engine, built from settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.settings import Settings
+from content.pack import ContentPack, PackError, load_pack
+from handlers.engine import Engine, EngineSettings
+from storage.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PackHolder:
+    """The pack in use; a reload that fails validation keeps the old one."""
+
+    path: Path
+    current: ContentPack = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.current = load_pack(self.path)
+
+    def get(self) -> ContentPack:
+        """The pack in use now."""
+        return self.current
+
+    def reload(self) -> bool:
+        """Load the pack again; on errors log them all and keep the old pack."""
+        try:
+            self.current = load_pack(self.path)
+        except PackError as exc:
+            log.error(
+                "content pack refused, keeping the previous one:\n%s", "\n".join(exc.problems)
+            )
+            return False
+        log.info("content pack reloaded")
+        return True
+
+
+@dataclass
+class App:
+    """What every channel needs."""
+
+    settings: Settings
+    store: SqliteStore
+    packs: PackHolder
+    engine: Engine
+
+    async def close(self) -> None:
+        """Release the database."""
+        await self.store.close()
+
+
+async def build_app(settings: Settings) -> App:
+    """Open the database (migrating it), load the pack, build the engine."""
+    packs = PackHolder(settings.content)
+    store = await SqliteStore.open(settings.db)
+    engine = Engine(
+        store,
+        packs.get,
+        settings=EngineSettings(
+            conversation_ttl=settings.conversation_ttl,
+            max_text_length=settings.max_text_length,
+        ),
+    )
+    return App(settings, store, packs, engine)

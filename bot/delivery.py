@@ -1,0 +1,135 @@
+"""The delivery worker: sends outbox rows through their channel, with retries and backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from handlers.engine import utc_now
+from handlers.messages import Reply
+from storage.ports import Store
+from storage.records import OutboxRecord
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+class SendError(Exception):
+    """A failed send; `permanent` gives up at once, `retry_after` is the platform's wish."""
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Sender(Protocol):
+    """A channel's way of sending a message to a chat."""
+
+    async def send(self, chat_id: str, reply: Reply) -> str | None:
+        """Send; return the platform's message id if it gives one, raise SendError if not."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, capped, and a maximum number of attempts."""
+
+    max_attempts: int = 8
+    base_seconds: float = 30.0
+
+    def next_attempt(
+        self, attempts_before: int, now: datetime, rng: random.Random, hint: float | None
+    ) -> datetime | None:
+        """When to try again after a failure, or None to give up."""
+        if attempts_before + 1 >= self.max_attempts:
+            return None
+        if hint is not None:
+            return now + timedelta(seconds=hint)
+        delay = timedelta(seconds=self.base_seconds * 2**attempts_before)
+        # Jitter spreads retries so that a platform outage is not followed by a stampede.
+        delay = min(delay, MAX_BACKOFF) * rng.uniform(0.8, 1.2)
+        return now + delay
+
+
+class DeliveryWorker:
+    """Takes due outbox rows and sends them; every outcome is written back to the row."""
+
+    def __init__(
+        self,
+        store: Store,
+        senders: Mapping[str, Sender],
+        *,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        rng: random.Random | None = None,
+        lease_seconds: float = 120.0,
+    ) -> None:
+        self._store = store
+        self._senders = dict(senders)
+        self._policy = policy or RetryPolicy()
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._lease = lease_seconds
+
+    async def run_once(self, limit: int = 100) -> int:
+        """Send what is due now; return how many were sent."""
+        if not self._senders:
+            return 0
+        rows = await self._store.claim_due_outbox(
+            self._clock(), limit, self._lease, list(self._senders)
+        )
+        sent = 0
+        for row in rows:
+            sent += await self._deliver(row)
+        return sent
+
+    async def _deliver(self, row: OutboxRecord) -> int:
+        sender = self._senders[row.channel]
+        try:
+            platform_id = await sender.send(row.chat_id, Reply.from_dict(row.payload))
+        except SendError as exc:
+            now = self._clock()
+            retry = (
+                None
+                if exc.permanent
+                else self._policy.next_attempt(row.attempts, now, self._rng, exc.retry_after)
+            )
+            await self._store.mark_failed(row.id, str(exc), retry, now)
+            log.warning(
+                "delivery of %s %s failed (attempt %d): %s",
+                row.kind,
+                row.id,
+                row.attempts + 1,
+                "will retry" if retry else "gave up",
+            )
+            return 0
+        except Exception as exc:
+            # An unexpected error is retried like a transient one, never lost.
+            now = self._clock()
+            retry = self._policy.next_attempt(row.attempts, now, self._rng, None)
+            await self._store.mark_failed(row.id, f"{type(exc).__name__}: {exc}", retry, now)
+            log.exception("delivery of %s %s crashed", row.kind, row.id)
+            return 0
+        await self._store.mark_sent(row.id, self._clock(), platform_id)
+        return 1
+
+    async def run_forever(self, interval: float, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set, looking for due rows every `interval` seconds."""
+        while not stop.is_set():
+            try:
+                while await self.run_once() > 0:
+                    pass
+            except Exception:
+                log.exception("delivery loop error")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)

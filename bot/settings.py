@@ -1,0 +1,50 @@
+"""Settings from `CIVICBOT_*` environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from content.pack import BUNDLED_PACK
+
+
+class Settings(BaseSettings):
+    """Every setting of a deployment; secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CIVICBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    db: Path = Field(default=Path("var/civicbot.sqlite3"), description="SQLite database file")
+    content: Path = Field(default=BUNDLED_PACK, description="content pack folder")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["plain", "json"] = "plain"
+    conversation_ttl_minutes: int = Field(default=24 * 60, ge=1)
+    max_text_length: int = Field(default=4000, ge=100)
+    # Delivery worker: how often it looks for due messages, and how hard it retries.
+    delivery_interval_seconds: float = Field(default=2.0, gt=0)
+    delivery_max_attempts: int = Field(default=8, ge=1)
+    delivery_backoff_seconds: float = Field(default=30.0, gt=0)
+    inbound_retention_days: int = Field(default=7, ge=1)
+    telegram_token: SecretStr | None = None
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_id: str | None = None
+
+    @property
+    def conversation_ttl(self) -> timedelta:
+        """How long an idle conversation keeps its place."""
+        return timedelta(minutes=self.conversation_ttl_minutes)
+
+    @property
+    def channels(self) -> list[str]:
+        """The chat platforms configured; none means the terminal."""
+        found = []
+        if self.telegram_token:
+            found.append("telegram")
+        if self.whatsapp_token and self.whatsapp_phone_id:
+            found.append("whatsapp")
+        return found

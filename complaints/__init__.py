@@ -1,0 +1,1 @@
+"""Complaint domain, pure: categories, routing, states, references."""

@@ -1,0 +1,1 @@
+"""Content domain: pack schema, loader, interface strings, search."""

@@ -1,0 +1,24 @@
+"""Text folding so that `Bamakɔ`, `BAMAKO` and `bamako` compare equal."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Bambara letters folded to the ASCII spellings people type on phones without them.
+_BAMBARA = str.maketrans({"ɛ": "e", "ɔ": "o", "ɲ": "ny", "ŋ": "ng", "Ɛ": "e", "Ɔ": "o", "Ɲ": "ny"})
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and punctuation, fold Bambara letters; words split by spaces."""
+    text = text.translate(_BAMBARA).casefold().replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", bare).strip()
+
+
+def clean_input(text: str, limit: int) -> str:
+    """Drop control characters and surrounding space, and cap the length of user text."""
+    return _CONTROL.sub("", text).strip()[:limit]

@@ -1,0 +1,1 @@
+"""Channel-agnostic conversation logic: the engine and one module per flow."""

@@ -1,0 +1,253 @@
+"""The engine: one inbound in, replies out, state saved in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from content.pack import ContentPack
+from content.text import clean_input, fold
+from handlers.flow import Flow, Router
+from handlers.language import LanguageFlow
+from handlers.locks import KeyedLocks
+from handlers.menu import MenuFlow, back_to_menu, help_text
+from handlers.messages import Inbound, Reply
+from handlers.privacy import PrivacyFlow
+from handlers.profile import ProfileFlow
+from handlers.turn import Turn
+from storage.ports import Store, Transaction
+from storage.records import ConversationRecord, UserRecord
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def pseudonym(user_key: str) -> str:
+    """A short stable hash of a user key, for logs that must not name anyone."""
+    return hashlib.blake2s(user_key.encode(), digest_size=6).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Tunable behaviour of the engine."""
+
+    conversation_ttl: timedelta = timedelta(hours=24)
+    max_text_length: int = 4000
+
+
+def default_flows() -> list[Flow]:
+    """The flows every deployment has."""
+    return [MenuFlow(), LanguageFlow(), ProfileFlow(), PrivacyFlow()]
+
+
+class Engine:
+    """Channel-neutral conversation engine."""
+
+    def __init__(
+        self,
+        store: Store,
+        pack: Callable[[], ContentPack],
+        *,
+        flows: Iterable[Flow] | None = None,
+        free_text: str | None = None,
+        settings: EngineSettings | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._store = store
+        # A callable, so that a reloaded pack (SIGHUP) is picked up by the next message.
+        self._pack = pack
+        self._router = Router(flows if flows is not None else default_flows(), free_text)
+        self._settings = settings or EngineSettings()
+        self._clock = clock
+        self._locks = KeyedLocks()
+
+    @property
+    def locks_in_use(self) -> int:
+        """How many user locks exist right now (for tests and metrics)."""
+        return len(self._locks)
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Process one inbound message and return the replies for its chat."""
+        pack = self._pack()
+        lang = inbound.lang_hint if inbound.lang_hint in pack.languages else None
+        try:
+            async with self._locks.hold(inbound.user_key):
+                now = self._clock()
+                async with self._store.transaction() as tx:
+                    if inbound.message_id is not None and not await tx.claim_inbound(
+                        inbound.channel, inbound.message_id, now
+                    ):
+                        log.info("duplicate inbound %s ignored", inbound.message_id)
+                        return []
+                    turn = await self._load(tx, inbound, pack, now)
+                    lang = turn.lang
+                    await self._dispatch(turn)
+                    if not turn.forgotten:
+                        await tx.save_user(turn.user)
+                        await tx.save_conversation(replace(turn.conversation, updated_at=now))
+        except Exception:
+            # The transaction rolled back: state is as before this message, and the user is
+            # told in their language instead of seeing nothing or a traceback.
+            log.exception("failed to handle inbound from %s", pseudonym(inbound.user_key))
+            return [Reply(text=pack.texts.get(lang, "error.generic"))]
+        log.info(
+            "handled %s from %s in %s/%s",
+            inbound.kind,
+            pseudonym(inbound.user_key),
+            turn.conversation.flow,
+            turn.conversation.step,
+        )
+        return self._finish(turn)
+
+    async def _load(
+        self, tx: Transaction, inbound: Inbound, pack: ContentPack, now: datetime
+    ) -> Turn:
+        key = inbound.user_key
+        user = await tx.get_user(key)
+        if user is None:
+            user = UserRecord(
+                key=key,
+                channel=inbound.channel,
+                external_id=inbound.user_id,
+                created_at=now,
+                last_seen_at=now,
+            )
+        conversation = await tx.get_conversation(key) or ConversationRecord(
+            user_key=key, flow="menu", step="main", updated_at=now
+        )
+        user = replace(user, last_seen_at=now, last_inbound_at=now)
+        return Turn(inbound, now, tx, pack, user, conversation)
+
+    def _expired(self, turn: Turn) -> bool:
+        conversation = turn.conversation
+        idle = turn.now - conversation.updated_at
+        return conversation.flow != "menu" and idle > self._settings.conversation_ttl
+
+    async def _dispatch(self, turn: Turn) -> None:
+        inbound = turn.inbound
+        text = clean_input(inbound.text, self._settings.max_text_length) if inbound.text else ""
+        command = turn.pack.texts.command_for(text) if text else None
+        if inbound.chat_type == "group":
+            # Groups get only what was asked of the bot; everything personal is in private.
+            if command in ("menu", "help"):
+                turn.say(turn.t("group.private_only"))
+            return
+        if command in ("stop", "resume", "forget"):
+            await self._command(turn, command)
+            return
+        if turn.user.language is None:
+            await self._first_contact(turn, text)
+            return
+        if self._expired(turn):
+            turn.notice = turn.t("conversation.expired")
+            turn.goto("menu", "main")
+            # Only what makes sense without the old context goes on: commands, buttons that
+            # work anywhere, and free text. Old step choices and numbers land on the menu.
+            owner = self._router.owner(inbound.choice) if inbound.choice else None
+            if command is not None:
+                await self._command(turn, command)
+            elif inbound.choice is not None and owner is not None and owner.stateless_choices:
+                await self._choice(turn, inbound.choice)
+            elif inbound.choice is None and fold(text) and not text.isdigit():
+                await self._free_text(turn, text)
+            else:
+                await self._router.show_menu(turn)
+            return
+        if command is not None:
+            await self._command(turn, command)
+        elif inbound.choice is not None:
+            await self._choice(turn, inbound.choice)
+        elif text.isdigit():
+            await self._number(turn, text)
+        elif inbound.location is not None:
+            flow = self._current(turn)
+            if not await flow.on_location(turn, self._router, inbound.location):
+                turn.say(turn.t("input.unexpected_location"))
+                await flow.show(turn, self._router)
+        elif inbound.media is not None:
+            flow = self._current(turn)
+            if not await flow.on_media(turn, self._router, inbound.media):
+                turn.say(turn.t("input.unexpected_media"))
+                await flow.show(turn, self._router)
+        elif not fold(text):
+            # Empty, blank, or only emoji and punctuation: nothing to act on.
+            turn.say(turn.t("input.empty" if not text else "input.not_understood"))
+            await self._router.show(turn)
+        else:
+            flow = self._current(turn)
+            if not await flow.on_text(turn, self._router, text):
+                await self._free_text(turn, text)
+
+    def _current(self, turn: Turn) -> Flow:
+        return self._router.get(turn.flow) or self._router.flows["menu"]
+
+    async def _first_contact(self, turn: Turn, text: str) -> None:
+        choice = turn.inbound.choice
+        if text.isdigit() and turn.conversation.choices:
+            index = int(text) - 1
+            if 0 <= index < len(turn.conversation.choices):
+                choice = turn.conversation.choices[index]
+        language = self._router.flows["lang"]
+        if choice is None or not choice.startswith("lang:"):
+            await language.show(turn, self._router)
+            return
+        if not await language.on_choice(turn, self._router, choice):
+            await language.show(turn, self._router)
+
+    async def _command(self, turn: Turn, command: str) -> None:
+        privacy = self._router.flows["privacy"]
+        if command == "menu":
+            await self._router.show_menu(turn)
+        elif command == "help":
+            turn.goto("menu", "main")
+            turn.say(help_text(turn), [back_to_menu(turn)])
+        elif command == "language":
+            await self._router.flows["lang"].show(turn, self._router)
+        elif command == "stop" and isinstance(privacy, PrivacyFlow):
+            await privacy.stop(turn)
+        elif command == "resume" and isinstance(privacy, PrivacyFlow):
+            await privacy.resume(turn)
+        elif command == "forget":
+            await privacy.show(turn, self._router)
+
+    async def _number(self, turn: Turn, text: str) -> None:
+        offered = turn.conversation.choices
+        index = int(text) - 1
+        if 0 <= index < len(offered):
+            await self._choice(turn, offered[index])
+        else:
+            turn.say(turn.t("input.bad_number", number=text[:6]))
+            await self._router.show(turn)
+
+    async def _choice(self, turn: Turn, choice: str) -> None:
+        flow = self._router.owner(choice)
+        valid = flow is not None and (flow.stateless_choices or choice in turn.conversation.choices)
+        if flow is None or not valid or not await flow.on_choice(turn, self._router, choice):
+            turn.say(turn.t("input.stale_choice"))
+            await self._router.show_menu(turn)
+
+    async def _free_text(self, turn: Turn, text: str) -> None:
+        name = self._router.free_text
+        flow = self._router.get(name) if name else None
+        if flow is None or not await flow.on_text(turn, self._router, text):
+            turn.say(turn.t("input.not_understood"))
+            await self._router.show_menu(turn)
+
+    def _finish(self, turn: Turn) -> list[Reply]:
+        replies = turn.replies
+        if turn.notice:
+            if replies:
+                first = replies[0]
+                replies[0] = replace(first, text=f"{turn.notice}\n\n{first.text}")
+            else:
+                replies.append(Reply(text=turn.notice))
+        return replies

@@ -1,0 +1,127 @@
+"""Neutral inbound and outbound messages shared by every channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+ChatType = Literal["private", "group"]
+MediaKind = Literal["photo", "voice", "document", "audio"]
+
+
+def user_key(channel: str, external_id: str) -> str:
+    """Return the stable key of a user: `channel:external_id`."""
+    return f"{channel}:{external_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A point shared by the user."""
+
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A photo, voice note or document, referenced by the platform's id."""
+
+    kind: MediaKind
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing a user did: typed text, tapped a choice, shared a location or media."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+    received_at: datetime
+    chat_type: ChatType = "private"
+    message_id: str | None = None
+    name: str | None = None
+    lang_hint: str | None = None
+    text: str | None = None
+    choice: str | None = None
+    location: Location | None = None
+    media: Media | None = None
+
+    @property
+    def user_key(self) -> str:
+        """The user's key, `channel:external_id`."""
+        return user_key(self.channel, self.user_id)
+
+    def __repr__(self) -> str:
+        # Message text is personal data: keep it out of reprs that may reach logs.
+        return (
+            f"Inbound(channel={self.channel!r}, message_id={self.message_id!r}, "
+            f"chat_type={self.chat_type!r}, kind={self.kind!r})"
+        )
+
+    @property
+    def kind(self) -> str:
+        """What the user sent: text, choice, location, media or empty."""
+        if self.choice is not None:
+            return "choice"
+        if self.location is not None:
+            return "location"
+        if self.media is not None:
+            return "media"
+        if self.text is not None:
+            return "text"
+        return "empty"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button or numbered option; `id` is stable, `label` is what the user reads."""
+
+    id: str
+    label: str
+    short_label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Something the bot says; `chat=None` means the chat the inbound came from."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    chat: str | None = None
+    channel: str | None = None
+    media: Media | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, default_chat: str) -> dict[str, Any]:
+        """Serialise for JSON lines and the outbox."""
+        out: dict[str, Any] = {"chat": self.chat or default_chat, "text": self.text}
+        out["choices"] = [
+            {"id": c.id, "label": c.label}
+            | ({"short_label": c.short_label} if c.short_label else {})
+            for c in self.choices
+        ]
+        if self.channel:
+            out["channel"] = self.channel
+        if self.media:
+            out["media"] = {"kind": self.media.kind, "ref": self.media.ref}
+        out.update(self.extra)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        """Rebuild a reply stored in the outbox."""
+        media = data.get("media")
+        known = {"chat", "text", "choices", "channel", "media"}
+        return cls(
+            text=str(data["text"]),
+            choices=tuple(
+                Choice(str(c["id"]), str(c["label"]), c.get("short_label"))
+                for c in data.get("choices", [])
+            ),
+            chat=data.get("chat"),
+            channel=data.get("channel"),
+            media=Media(media["kind"], media["ref"]) if media else None,
+            extra={k: v for k, v in data.items() if k not in known},
+        )

@@ -1,0 +1,1 @@
+"""Storage ports, frozen records, and the SQLite implementation."""

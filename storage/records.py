@@ -1,0 +1,86 @@
+"""Frozen records that cross the storage ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+OutboxState = Literal["pending", "sent", "failed", "dead"]
+
+
+def iso(moment: datetime) -> str:
+    """Format a moment as the UTC ISO text stored in every timestamp column."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_iso(text: str) -> datetime:
+    """Parse a stored timestamp."""
+    return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A person on one channel, with the little we keep about them."""
+
+    key: str
+    channel: str
+    external_id: str
+    created_at: datetime
+    last_seen_at: datetime
+    language: str | None = None
+    region: str | None = None
+    commune: str | None = None
+    age_group: str | None = None
+    gender: str | None = None
+    contact_consent: bool = False
+    stopped: bool = False
+    entry_source: str | None = None
+    last_inbound_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        # The external id can be a phone number: never print it.
+        return f"UserRecord(channel={self.channel!r}, language={self.language!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    """Where a user is in a conversation: flow, step, its data and the choices offered."""
+
+    user_key: str
+    flow: str
+    step: str
+    updated_at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutboxMessage:
+    """A message to send outside the current reply, written in the same transaction."""
+
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    user_key: str | None = None
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    """A stored outbox row and its delivery state."""
+
+    id: str
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    state: OutboxState
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    user_key: str | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    platform_message_id: str | None = None
