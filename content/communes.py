@@ -47,6 +47,7 @@ class CommuneIndex:
         self.regions = tuple(sorted(seen.values(), key=lambda r: r.pcode))
         # "Kayes Commune" is how the data names a chef-lieu; people just type "Kayes".
         self._folded = [fold(c.name.removesuffix(" Commune")) for c in self.communes]
+        self._full = [fold(c.name) for c in self.communes]
 
     @classmethod
     def load(cls, path: Path) -> CommuneIndex:
@@ -85,7 +86,7 @@ class CommuneIndex:
             for i, name in enumerate(self._folded)
             if region_pcode is None or self.communes[i].region_pcode == region_pcode
         }
-        exact = [i for i, name in candidates.items() if name == query]
+        exact = [i for i in candidates if query in (self._folded[i], self._full[i])]
         if exact:
             return [(self.communes[i], 100.0) for i in exact[:limit]]
         found = process.extract(query, candidates, scorer=fuzz.WRatio, limit=limit, score_cutoff=70)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from content.communes import CommuneIndex
 from content.strings import COMMANDS, Texts, flatten
+from content.text import fold
 
 BUNDLED_PACK = Path(__file__).parent / "packs" / "mali"
 
@@ -70,14 +71,14 @@ class ContentPack:
         return self.manifest.codes
 
 
-def read_yaml(path: Path, problems: list[str]) -> Any:
-    """Parse one YAML file, recording a problem instead of raising."""
+def read_yaml(root: Path, relative: str, problems: list[str]) -> Any:
+    """Parse one YAML file of a pack, recording a problem instead of raising."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load((root / relative).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        problems.append(f"{path.name}: file is missing")
+        problems.append(f"{relative}: file is missing")
     except yaml.YAMLError as exc:
-        problems.append(f"{path.name}: not valid YAML: {exc}")
+        problems.append(f"{relative}: not valid YAML: {' '.join(str(exc).split())}")
     return None
 
 
@@ -94,7 +95,7 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
     """Load and validate a pack; raise PackError listing every problem."""
     problems: list[str] = []
     manifest: Manifest | None = None
-    raw = read_yaml(path / "pack.yaml", problems)
+    raw = read_yaml(path, "pack.yaml", problems)
     if raw is not None:
         try:
             manifest = Manifest.model_validate(raw)
@@ -105,7 +106,7 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
     review: set[str] = set()
     for code in manifest.codes if manifest else []:
         where = f"ui/{code}.yaml"
-        raw = read_yaml(path / "ui" / f"{code}.yaml", problems)
+        raw = read_yaml(path, where, problems)
         if raw is None:
             continue
         try:
@@ -115,6 +116,12 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
             continue
         unknown = sorted(set(ui.keywords) - set(COMMANDS))
         problems.extend(f"{where}: keywords.{name}: unknown command" for name in unknown)
+        problems.extend(
+            f"{where}: keywords.{name}: '{word}' has no letters or digits"
+            for name, words in ui.keywords.items()
+            for word in words
+            if not fold(word)
+        )
         catalogs[code] = flatten(ui.strings)
         keywords[code] = ui.keywords
         if ui.needs_review:

@@ -54,7 +54,8 @@ class Texts:
         for per_command in keywords.values():
             for command, words in per_command.items():
                 for word in words:
-                    index.setdefault(fold(word), command)
+                    if fold(word):
+                        index.setdefault(fold(word), command)
         return cls(fallback, catalogs, index)
 
     def get(self, lang: str | None, key: str, **params: Any) -> str:

@@ -18,7 +18,7 @@ from handlers.messages import Inbound, Reply
 from handlers.privacy import PrivacyFlow
 from handlers.profile import ProfileFlow
 from handlers.turn import Turn
-from storage.ports import Store, Transaction
+from storage.ports import DuplicateInbound, Session, Store, Transaction
 from storage.records import ConversationRecord, UserRecord
 
 log = logging.getLogger(__name__)
@@ -83,17 +83,24 @@ class Engine:
             async with self._locks.hold(inbound.user_key):
                 now = self._clock()
                 async with self._store.transaction() as tx:
-                    if inbound.message_id is not None and not await tx.claim_inbound(
-                        inbound.channel, inbound.message_id, now
-                    ):
+                    session = await tx.load_session(
+                        inbound.user_key, inbound.channel, inbound.message_id
+                    )
+                    if session.seen:
                         log.info("duplicate inbound %s ignored", inbound.message_id)
                         return []
-                    turn = await self._load(tx, inbound, pack, now)
+                    if inbound.message_id is not None:
+                        tx.claim_inbound(inbound.channel, inbound.message_id, now)
+                    turn = self._turn(tx, inbound, pack, now, session)
                     lang = turn.lang
                     await self._dispatch(turn)
                     if not turn.forgotten:
-                        await tx.save_user(turn.user)
-                        await tx.save_conversation(replace(turn.conversation, updated_at=now))
+                        tx.save_user(turn.user)
+                        tx.save_conversation(turn.conversation)
+        except DuplicateInbound:
+            # Another process handled the same message meanwhile; its turn won.
+            log.info("duplicate inbound %s rolled back", inbound.message_id)
+            return []
         except Exception:
             # The transaction rolled back: state is as before this message, and the user is
             # told in their language instead of seeing nothing or a traceback.
@@ -103,34 +110,36 @@ class Engine:
             "handled %s from %s in %s/%s",
             inbound.kind,
             pseudonym(inbound.user_key),
-            turn.conversation.flow,
-            turn.conversation.step,
+            turn.flow,
+            turn.step,
         )
         return self._finish(turn)
 
-    async def _load(
-        self, tx: Transaction, inbound: Inbound, pack: ContentPack, now: datetime
+    def _turn(
+        self,
+        tx: Transaction,
+        inbound: Inbound,
+        pack: ContentPack,
+        now: datetime,
+        session: Session,
     ) -> Turn:
         key = inbound.user_key
-        user = await tx.get_user(key)
-        if user is None:
-            user = UserRecord(
-                key=key,
-                channel=inbound.channel,
-                external_id=inbound.user_id,
-                created_at=now,
-                last_seen_at=now,
-            )
-        conversation = await tx.get_conversation(key) or ConversationRecord(
+        user = session.user or UserRecord(
+            key=key,
+            channel=inbound.channel,
+            external_id=inbound.user_id,
+            created_at=now,
+            last_seen_at=now,
+        )
+        conversation = session.conversation or ConversationRecord(
             user_key=key, flow="menu", step="main", updated_at=now
         )
         user = replace(user, last_seen_at=now, last_inbound_at=now)
         return Turn(inbound, now, tx, pack, user, conversation)
 
     def _expired(self, turn: Turn) -> bool:
-        conversation = turn.conversation
-        idle = turn.now - conversation.updated_at
-        return conversation.flow != "menu" and idle > self._settings.conversation_ttl
+        idle = turn.now - turn.loaded.updated_at
+        return turn.loaded.flow != "menu" and idle > self._settings.conversation_ttl
 
     async def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
@@ -192,10 +201,10 @@ class Engine:
 
     async def _first_contact(self, turn: Turn, text: str) -> None:
         choice = turn.inbound.choice
-        if text.isdigit() and turn.conversation.choices:
+        if text.isdigit() and turn.offered:
             index = int(text) - 1
-            if 0 <= index < len(turn.conversation.choices):
-                choice = turn.conversation.choices[index]
+            if 0 <= index < len(turn.offered):
+                choice = turn.offered[index]
         language = self._router.flows["lang"]
         if choice is None or not choice.startswith("lang:"):
             await language.show(turn, self._router)
@@ -220,7 +229,7 @@ class Engine:
             await privacy.show(turn, self._router)
 
     async def _number(self, turn: Turn, text: str) -> None:
-        offered = turn.conversation.choices
+        offered = turn.offered
         index = int(text) - 1
         if 0 <= index < len(offered):
             await self._choice(turn, offered[index])
@@ -230,7 +239,7 @@ class Engine:
 
     async def _choice(self, turn: Turn, choice: str) -> None:
         flow = self._router.owner(choice)
-        valid = flow is not None and (flow.stateless_choices or choice in turn.conversation.choices)
+        valid = flow is not None and (flow.stateless_choices or choice in turn.offered)
         if flow is None or not valid or not await flow.on_choice(turn, self._router, choice):
             turn.say(turn.t("input.stale_choice"))
             await self._router.show_menu(turn)

@@ -39,7 +39,7 @@ class PrivacyFlow(Flow):
         if choice == "privacy:forget":
             await self.show(turn, router)
         elif choice == "privacy:forget_yes" and turn.step == "confirm_forget":
-            await turn.tx.delete_user(turn.user.key)
+            turn.tx.delete_user(turn.user.key)
             turn.forgotten = True
             turn.say(turn.t("privacy.forgotten"))
         elif choice == "privacy:forget_no":

@@ -133,7 +133,8 @@ class ProfileFlow(Flow):
         if turn.step != "commune":
             return False
         found = turn.pack.communes.match(text, turn.user.region)
-        if found and (len(found) == 1 or found[0][1] >= 95 > found[1][1]):
+        # Save at once only a near-exact, unambiguous name; a typo gets confirmed first.
+        if found and found[0][1] >= 95 and (len(found) == 1 or found[1][1] < 95):
             commune = found[0][0]
             turn.update_user(region=commune.region_pcode, commune=commune.pcode)
             await self._saved(turn, router)

@@ -21,10 +21,20 @@ class Turn:
     tx: Transaction
     pack: ContentPack
     user: UserRecord
-    conversation: ConversationRecord
+    loaded: ConversationRecord
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None
     forgotten: bool = False
+    flow: str = field(init=False)
+    step: str = field(init=False)
+    offered: tuple[str, ...] = field(init=False)
+    _data: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.flow = self.loaded.flow
+        self.step = self.loaded.step
+        self.offered = self.loaded.choices
+        self._data = self.loaded.data
 
     @property
     def lang(self) -> str:
@@ -32,19 +42,21 @@ class Turn:
         return self.user.language or self.pack.languages[0]
 
     @property
-    def flow(self) -> str:
-        """The flow the conversation is in."""
-        return self.conversation.flow
-
-    @property
-    def step(self) -> str:
-        """The step of that flow."""
-        return self.conversation.step
-
-    @property
     def data(self) -> dict[str, Any]:
         """The flow's own data (a copy: write it back with `goto`)."""
-        return dict(self.conversation.data)
+        return dict(self._data)
+
+    @property
+    def conversation(self) -> ConversationRecord:
+        """The conversation as this turn leaves it."""
+        return ConversationRecord(
+            user_key=self.loaded.user_key,
+            flow=self.flow,
+            step=self.step,
+            updated_at=self.now,
+            data=self._data,
+            choices=self.offered,
+        )
 
     def t(self, key: str, **params: Any) -> str:
         """An interface string in the user's language."""
@@ -54,20 +66,16 @@ class Turn:
         """Add a reply to this chat; its choices become the ones typed numbers refer to."""
         self.replies.append(Reply(text=text, choices=tuple(choices)))
         if choices:
-            self.conversation = replace(
-                self.conversation, choices=tuple(choice.id for choice in choices)
-            )
+            self.offered = tuple(choice.id for choice in choices)
 
     def goto(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
         """Move the conversation to a flow and step; offered choices are reset."""
-        self.conversation = replace(
-            self.conversation, flow=flow, step=step, data=data or {}, choices=()
-        )
+        self.flow, self.step, self._data, self.offered = flow, step, data or {}, ()
 
     def update_user(self, **changes: Any) -> None:
         """Change fields of the user record, saved with the turn."""
         self.user = replace(self.user, **changes)
 
-    async def send_later(self, message: NewOutboxMessage) -> None:
-        """Queue a message for another chat, committed with this turn."""
-        await self.tx.enqueue(message, self.now)
+    def send_later(self, message: NewOutboxMessage) -> str:
+        """Queue a message for another chat, committed with this turn; return its outbox id."""
+        return self.tx.enqueue(message, self.now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -15,35 +16,56 @@ from storage.records import (
 )
 
 
-class Transaction(Protocol):
-    """One unit of work: everything in it is committed together or not at all."""
+class DuplicateInbound(Exception):
+    """The inbound message was processed by another turn first; its writes were rolled back."""
 
-    async def claim_inbound(self, channel: str, message_id: str, now: datetime) -> bool:
-        """Record a platform message id; False if it was processed before."""
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What a turn starts from: was the message seen, who is the user, where are they."""
+
+    seen: bool
+    user: UserRecord | None
+    conversation: ConversationRecord | None
+
+
+class Transaction(Protocol):
+    """One unit of work: its writes are committed together, or not at all.
+
+    Reads see committed data, not the writes queued earlier in the same unit of work: a flow
+    keeps what it just wrote in memory.
+    """
+
+    async def load_session(self, user_key: str, channel: str, message_id: str | None) -> Session:
+        """Everything a turn needs to start, in one round trip."""
         ...
 
     async def get_user(self, key: str) -> UserRecord | None:
         """Load a user by key."""
         ...
 
-    async def save_user(self, user: UserRecord) -> None:
-        """Insert or update a user."""
-        ...
-
-    async def delete_user(self, key: str) -> None:
-        """Delete a user and everything that hangs off them."""
-        ...
-
     async def get_conversation(self, user_key: str) -> ConversationRecord | None:
         """Load the user's conversation state."""
         ...
 
-    async def save_conversation(self, conversation: ConversationRecord) -> None:
+    def claim_inbound(self, channel: str, message_id: str, now: datetime) -> None:
+        """Record a platform message id; the commit raises DuplicateInbound if it was known."""
+        ...
+
+    def save_user(self, user: UserRecord) -> None:
+        """Insert or update a user."""
+        ...
+
+    def delete_user(self, key: str) -> None:
+        """Delete a user and everything that hangs off them."""
+        ...
+
+    def save_conversation(self, conversation: ConversationRecord) -> None:
         """Insert or update the user's conversation state."""
         ...
 
-    async def enqueue(self, message: NewOutboxMessage, now: datetime) -> str | None:
-        """Add an outbox row; None if a row with the same dedupe key exists."""
+    def enqueue(self, message: NewOutboxMessage, now: datetime) -> str:
+        """Add an outbox row and return its id; a row whose dedupe key exists is not added."""
         ...
 
 
@@ -51,7 +73,7 @@ class Store(Protocol):
     """A database behind the ports."""
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        """Open a write transaction (serialised with every other writer)."""
+        """Open a unit of work, committed when the block ends without an error."""
         ...
 
     async def claim_due_outbox(

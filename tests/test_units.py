@@ -1,0 +1,137 @@
+"""Small units a user still notices: locks, strings, keywords, settings, terminal layout."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.channels.console import render
+from bot.settings import Settings
+from content.pack import ContentPack, PackError, load_pack
+from content.strings import COMMANDS
+from handlers.engine import Engine
+from handlers.locks import KeyedLocks
+from handlers.messages import Inbound
+from handlers.profile import AGE_GROUPS, GENDERS
+from tests.conftest import FakeClock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def test_keyed_locks_serialise_a_key_and_forget_it() -> None:
+    locks = KeyedLocks()
+    order: list[str] = []
+
+    async def work(key: str, tag: str) -> None:
+        async with locks.hold(key):
+            order.append(f"{tag}-in")
+            await asyncio.sleep(0.01)
+            order.append(f"{tag}-out")
+
+    await asyncio.gather(work("a", "1"), work("a", "2"), work("b", "3"))
+    assert order.index("1-out") < order.index("2-in")
+    assert len(locks) == 0
+
+
+async def test_engine_locks_do_not_grow_with_users(engine: Engine, clock: FakeClock) -> None:
+    await asyncio.gather(
+        *(
+            engine.handle(
+                Inbound(
+                    channel="t", user_id=str(i), chat_id=str(i), received_at=clock(), text="bonjour"
+                )
+            )
+            for i in range(300)
+        )
+    )
+    assert engine.locks_in_use == 0
+
+
+def _string_keys_used() -> set[str]:
+    keys: set[str] = set()
+    for path in (ROOT / "handlers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("t", "get")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and "." in node.args[0].value
+            ):
+                keys.add(node.args[0].value)
+    # Keys built from values: enumerate the values.
+    keys |= {f"profile.age.{band}" for band in AGE_GROUPS}
+    keys |= {f"profile.gender.{g}" for g in GENDERS}
+    return keys
+
+
+def test_every_string_key_used_exists_in_french(pack: ContentPack) -> None:
+    used = _string_keys_used()
+    assert len(used) > 30
+    missing = sorted(k for k in used if k not in pack.texts.catalogs["fr"])
+    assert missing == []
+
+
+def test_every_command_has_keywords_in_every_language(pack: ContentPack) -> None:
+    for command in COMMANDS:
+        assert command in pack.texts.keywords.values()
+    for word, command in [
+        ("aide", "help"),
+        ("dɛmɛ", "help"),
+        ("ɲinɛ", "forget"),
+        ("OUBLIER", "forget"),
+        ("Langue", "language"),
+        ("stop", "stop"),
+    ]:
+        assert pack.texts.command_for(word) == command
+
+
+def test_bambara_interface_is_marked_for_review(pack: ContentPack) -> None:
+    assert "bm" in pack.ui_needs_review
+
+
+def test_missing_translation_falls_back_to_french(pack: ContentPack) -> None:
+    assert pack.texts.get("bm", "lang.first_contact") == pack.texts.get("fr", "lang.first_contact")
+    assert pack.texts.get("fr", "no.such.key") == "no.such.key"
+
+
+def test_broken_ui_file_is_reported_with_file_and_path(tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "pack"
+    shutil.copytree(ROOT / "content" / "packs" / "mali", copy)
+    ui = copy / "ui" / "bm.yaml"
+    ui.write_text(ui.read_text(encoding="utf-8") + "\nsurprise: 1\n", encoding="utf-8")
+    (copy / "ui" / "fr.yaml").write_text("strings: [", encoding="utf-8")
+    with pytest.raises(PackError) as caught:
+        load_pack(copy)
+    text = "\n".join(caught.value.problems)
+    assert "ui/bm.yaml: surprise" in text and "ui/fr.yaml: not valid YAML" in text
+
+
+def test_settings_from_environment_hide_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIVICBOT_TELEGRAM_TOKEN", "123:SECRET-TOKEN")
+    monkeypatch.setenv("CIVICBOT_DB", "elsewhere.sqlite3")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert str(settings.db) == "elsewhere.sqlite3"
+    assert settings.channels == ["telegram"]
+    assert "SECRET" not in repr(settings) and "SECRET" not in str(settings.model_dump())
+
+
+def test_terminal_layout_fits_80_columns() -> None:
+    out = render(
+        {
+            "chat": "me",
+            "text": "mot " * 60,
+            "choices": [{"id": "a", "label": "Connaître mes droits " * 6}],
+        },
+        own_chat="me",
+    )
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert "  1. Connaître" in out
+    assert render({"chat": "cso", "text": "x", "choices": []}, own_chat="me").startswith("[to cso]")
