@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from bot.settings import Settings
 from content.pack import ContentPack, PackError, load_pack
-from handlers.engine import Engine, EngineSettings
+from handlers.engine import Engine, EngineSettings, utc_now
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ async def build_app(settings: Settings) -> App:
     """Open the database (migrating it), load the pack, build the engine."""
     packs = PackHolder(settings.content)
     store = await SqliteStore.open(settings.db)
+    # Platforms redeliver within minutes or hours; ids older than the retention are dead weight.
+    await store.prune_inbound(utc_now() - timedelta(days=settings.inbound_retention_days))
     engine = Engine(
         store,
         packs.get,

@@ -99,12 +99,14 @@ async def _migrate(settings: object) -> int:
 async def _chat(settings: object, *, jsonl: bool, user: str) -> int:
     from bot.app import build_app
     from bot.channels.console import ConsoleChannel, utc_clock
+    from bot.delivery import RetryPolicy
     from bot.settings import Settings
 
     assert isinstance(settings, Settings)
     app = await build_app(settings)
     try:
-        console = ConsoleChannel(app.engine, app.store, utc_clock)
+        policy = RetryPolicy(settings.delivery_max_attempts, settings.delivery_backoff_seconds)
+        console = ConsoleChannel(app.engine, app.store, utc_clock, policy)
         if jsonl:
             await console.run_jsonl(sys.stdin, sys.stdout)
         else:

@@ -135,3 +135,23 @@ def test_terminal_layout_fits_80_columns() -> None:
     assert all(len(line) <= 80 for line in out.splitlines())
     assert "  1. Connaître" in out
     assert render({"chat": "cso", "text": "x", "choices": []}, own_chat="me").startswith("[to cso]")
+
+
+async def test_info_logs_carry_no_message_text_or_user_id(
+    engine: Engine, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    for text in ("bonjour 76123456", "1", "mon secret 76123456"):
+        await engine.handle(
+            Inbound(
+                channel="whatsapp",
+                user_id="22376123456",
+                chat_id="22376123456",
+                received_at=clock(),
+                message_id=text,
+                text=text,
+            )
+        )
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.levelname == "INFO")
+    assert "handled" in logged
+    assert "76123456" not in logged and "secret" not in logged

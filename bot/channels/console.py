@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from bot.delivery import DeliveryWorker
+from bot.delivery import DeliveryWorker, RetryPolicy
 from handlers.engine import Engine
 from handlers.messages import Inbound, Location, Media, Reply
 from storage.ports import Store
@@ -104,10 +104,16 @@ def parse_line(line: str, now: datetime) -> Inbound:
 class ConsoleChannel:
     """Runs the engine for terminal input; the delivery worker runs after each input."""
 
-    def __init__(self, engine: Engine, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        clock: Callable[[], datetime],
+        policy: RetryPolicy | None = None,
+    ) -> None:
         self._engine = engine
         self._sender = ConsoleSender()
-        self._worker = DeliveryWorker(store, {CHANNEL: self._sender}, clock=clock)
+        self._worker = DeliveryWorker(store, {CHANNEL: self._sender}, clock=clock, policy=policy)
         self._clock = clock
 
     async def exchange(self, inbound: Inbound) -> list[dict[str, Any]]:
