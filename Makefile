@@ -27,6 +27,7 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) bench/engine.py
+	$(PY) bench/search.py
 
 check-content: $(STAMP)
 	$(PY) -m bot content check

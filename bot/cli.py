@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 
 from bot import __version__
 
 log = logging.getLogger("civicbot")
+
+_DB_HELP = "SQLite file (default: CIVICBOT_DB)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,15 +29,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat = commands.add_parser("chat", help="chat in the terminal")
     chat.add_argument("--jsonl", action="store_true", help="JSON lines on stdin and stdout")
-    chat.add_argument("--db", type=Path, help="SQLite file (default: CIVICBOT_DB)")
+    chat.add_argument("--db", type=Path, help=_DB_HELP)
     chat.add_argument("--user", default="local", help="your user id in interactive mode")
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
-    migrate.add_argument("--db", type=Path, help="SQLite file (default: CIVICBOT_DB)")
+    migrate.add_argument("--db", type=Path, help=_DB_HELP)
+
+    ask = commands.add_parser("ask", help="search the content (one JSON line per stdin line)")
+    ask.add_argument("query", nargs="?", help="the question; without it, read stdin")
+    ask.add_argument("--lang", default="fr", help="language of the titles shown (default fr)")
+    ask.add_argument("--json", action="store_true", help="print JSON for a single query too")
 
     content = commands.add_parser("content", help="work on a content pack")
-    content_commands = content.add_subparsers(dest="content_command", metavar="ACTION")
-    check = content_commands.add_parser("check", help="validate a pack, listing every problem")
+    actions = content.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="validate a pack, listing every problem")
     check.add_argument("path", nargs="?", type=Path, help="pack folder (default: CIVICBOT_CONTENT)")
+    schema = actions.add_parser("schema", help="write JSON Schemas of the pack's YAML files")
+    schema.add_argument("--out", type=Path, help="folder (default: the pack's schema/ folder)")
+    gaps = actions.add_parser("gaps", help="the questions search answers badly, most asked first")
+    gaps.add_argument("--db", type=Path, help=_DB_HELP)
+    gaps.add_argument("--days", type=int, default=90, help="look this far back (default 90)")
+    gaps.add_argument("--limit", type=int, default=30, help="how many (default 30)")
     return parser
 
 
@@ -52,34 +66,21 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     if getattr(args, "db", None):
         settings = settings.model_copy(update={"db": args.db})
-    configure(settings.log_level, settings.log_format)
-    if args.command == "content":
-        return _content(args, settings)
+    level = settings.log_level
+    interactive = args.command == "run" or (args.command == "chat" and not args.jsonl)
+    if interactive and not settings.channels and "log_level" not in settings.model_fields_set:
+        # Logs share the terminal with the chat: only problems, unless asked otherwise.
+        level = "WARNING"
+    configure(level, settings.log_format)
+    if args.command in ("content", "ask"):
+        from bot import content_cli
+
+        return content_cli.run(args, settings)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "chat":
         return asyncio.run(_chat(settings, jsonl=args.jsonl, user=args.user))
     return asyncio.run(_run(settings))
-
-
-def _content(args: argparse.Namespace, settings: object) -> int:
-    from bot.settings import Settings
-    from content.pack import PackError, load_pack
-
-    assert isinstance(settings, Settings)
-    if args.content_command != "check":
-        print("usage: civicbot content check [PATH]", file=sys.stderr)
-        return 2
-    path = args.path or settings.content
-    try:
-        pack = load_pack(path)
-    except PackError as exc:
-        for problem in exc.problems:
-            print(problem)
-        print(f"{len(exc.problems)} problem(s) in {path}", file=sys.stderr)
-        return 1
-    print(f"content pack '{pack.manifest.id}' is valid: languages {', '.join(pack.languages)}")
-    return 0
 
 
 async def _migrate(settings: object) -> int:
@@ -104,6 +105,8 @@ async def _chat(settings: object, *, jsonl: bool, user: str) -> int:
 
     assert isinstance(settings, Settings)
     app = await build_app(settings)
+    # `kill -HUP` reloads the content; a pack that fails validation is refused.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, app.packs.reload)
     try:
         policy = RetryPolicy(settings.delivery_max_attempts, settings.delivery_backoff_seconds)
         console = ConsoleChannel(app.engine, app.store, utc_clock, policy)

@@ -1,19 +1,32 @@
-"""Load a content pack folder: manifest, interface strings, communes."""
+"""Load a content pack folder and validate it whole: every problem, with file and path."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from content.check import coverage, cross_check
 from content.communes import CommuneIndex
+from content.pages import paginate
+from content.schema import Article, ComplaintCategory, ComplaintsFile, Theme, ThemesFile
 from content.strings import COMMANDS, Texts, flatten
 from content.text import fold
 
+if TYPE_CHECKING:
+    from content.search import SearchIndex
+
 BUNDLED_PACK = Path(__file__).parent / "packs" / "mali"
+M = TypeVar("M", bound=BaseModel)
+
+try:  # libyaml's parser is ten times faster where it is installed.
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
 
 
 class PackError(Exception):
@@ -52,10 +65,11 @@ class UiFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     needs_review: bool = False
     keywords: dict[str, list[str]] = Field(default_factory=dict)
+    smalltalk: dict[str, list[str]] = Field(default_factory=dict)
     strings: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ContentPack:
     """Everything the handlers read from a pack."""
 
@@ -64,17 +78,61 @@ class ContentPack:
     texts: Texts
     communes: CommuneIndex
     ui_needs_review: frozenset[str]
+    themes: tuple[Theme, ...] = ()
+    articles: Mapping[str, Article] = field(default_factory=dict)
+    categories: tuple[ComplaintCategory, ...] = ()
+    smalltalk: Mapping[str, str] = field(default_factory=dict)
+    _pages: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
+    _search: list[SearchIndex] = field(default_factory=list, repr=False)
 
     @property
     def languages(self) -> list[str]:
         """Language codes, fallback first."""
         return self.manifest.codes
 
+    def pick(self, texts: Mapping[str, str] | None, lang: str) -> str:
+        """The text in `lang`, else in French."""
+        if not texts:
+            return ""
+        return texts.get(lang) or texts[self.languages[0]]
+
+    def theme(self, theme_id: str) -> Theme | None:
+        """A theme by id."""
+        return next((t for t in self.themes if t.id == theme_id), None)
+
+    def category(self, category_id: str) -> ComplaintCategory | None:
+        """A complaint category by id."""
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def in_theme(self, theme_id: str) -> list[Article]:
+        """The articles of a theme, in file order."""
+        return [a for a in self.articles.values() if a.theme == theme_id]
+
+    def pages(self, article: Article, lang: str) -> list[str]:
+        """The article's body in `lang` (or French), cut into pages; computed once."""
+        key = (article.id, lang)
+        if key not in self._pages:
+            self._pages[key] = paginate(self.pick(article.body, lang))
+        return self._pages[key]
+
+    @property
+    def search(self) -> SearchIndex:
+        """The search index over every article, built on first use."""
+        if not self._search:
+            from content.search import SearchIndex
+
+            self._search.append(SearchIndex.build(self))
+        return self._search[0]
+
+    def coverage(self) -> dict[str, dict[str, int]]:
+        """Translation coverage per language."""
+        return coverage(self.languages, list(self.articles.values()))
+
 
 def read_yaml(root: Path, relative: str, problems: list[str]) -> Any:
     """Parse one YAML file of a pack, recording a problem instead of raising."""
     try:
-        return yaml.safe_load((root / relative).read_text(encoding="utf-8"))
+        return yaml.load((root / relative).read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a safe loader
     except FileNotFoundError:
         problems.append(f"{relative}: file is missing")
     except yaml.YAMLError as exc:
@@ -91,52 +149,112 @@ def validation_problems(where: str, exc: ValidationError) -> list[str]:
     return lines
 
 
-def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
-    """Load and validate a pack; raise PackError listing every problem."""
-    problems: list[str] = []
-    manifest: Manifest | None = None
-    raw = read_yaml(path, "pack.yaml", problems)
-    if raw is not None:
-        try:
-            manifest = Manifest.model_validate(raw)
-        except ValidationError as exc:
-            problems.extend(validation_problems("pack.yaml", exc))
+def _model(model: type[M], root: Path, relative: str, problems: list[str]) -> M | None:
+    raw = read_yaml(root, relative, problems)
+    if raw is None:
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(validation_problems(relative, exc))
+        return None
+
+
+def _ui(
+    path: Path, codes: list[str], problems: list[str]
+) -> tuple[Texts, set[str], dict[str, str]]:
     catalogs: dict[str, dict[str, str]] = {}
     keywords: dict[str, dict[str, list[str]]] = {}
+    smalltalk: dict[str, str] = {}
     review: set[str] = set()
-    for code in manifest.codes if manifest else []:
+    for code in codes:
         where = f"ui/{code}.yaml"
-        raw = read_yaml(path, where, problems)
-        if raw is None:
-            continue
-        try:
-            ui = UiFile.model_validate(raw)
-        except ValidationError as exc:
-            problems.extend(validation_problems(where, exc))
+        ui = _model(UiFile, path, where, problems)
+        if ui is None:
             continue
         unknown = sorted(set(ui.keywords) - set(COMMANDS))
         problems.extend(f"{where}: keywords.{name}: unknown command" for name in unknown)
         problems.extend(
-            f"{where}: keywords.{name}: '{word}' has no letters or digits"
-            for name, words in ui.keywords.items()
+            f"{where}: {group}.{name}: '{word}' has no letters or digits"
+            for group, table in (("keywords", ui.keywords), ("smalltalk", ui.smalltalk))
+            for name, words in table.items()
             for word in words
             if not fold(word)
         )
+        for kind, words in ui.smalltalk.items():
+            for word in words:
+                smalltalk.setdefault(fold(word), kind)
         catalogs[code] = flatten(ui.strings)
         keywords[code] = ui.keywords
         if ui.needs_review:
             review.add(code)
-    if manifest and manifest.codes[0] in catalogs:
-        french = catalogs[manifest.codes[0]]
+    if codes and codes[0] in catalogs:
+        french = catalogs[codes[0]]
         for code, catalog in catalogs.items():
             extra = sorted(set(catalog) - set(french))
             problems.extend(f"ui/{code}.yaml: strings.{key}: not in French" for key in extra)
+    fallback = codes[0] if codes else "fr"
+    return Texts.build(fallback, catalogs, keywords), review, smalltalk
+
+
+def _articles(
+    path: Path, problems: list[str]
+) -> tuple[dict[str, tuple[str, Article]], list[tuple[str, str, str]], set[str]]:
+    """Valid articles by id, duplicate ids, and the ids of articles that failed validation."""
+    found: dict[str, tuple[str, Article]] = {}
+    duplicates: list[tuple[str, str, str]] = []
+    broken: set[str] = set()
+    for file in sorted((path / "articles").rglob("*.yaml")):
+        relative = file.relative_to(path).as_posix()
+        raw = read_yaml(path, relative, problems)
+        if raw is None:
+            continue
+        try:
+            article = Article.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(validation_problems(relative, exc))
+            # Its id still exists for references: it is reported once, where it is broken.
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                broken.add(raw["id"])
+            continue
+        if article.id in found:
+            duplicates.append((relative, article.id, found[article.id][0]))
+            continue
+        found[article.id] = (relative, article)
+    return found, duplicates, broken
+
+
+def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
+    """Load and validate a pack; raise PackError listing every problem."""
+    problems: list[str] = []
+    manifest = _model(Manifest, path, "pack.yaml", problems)
+    codes = manifest.codes if manifest else []
+    texts, review, smalltalk = _ui(path, codes, problems)
+    themes = _model(ThemesFile, path, "themes.yaml", problems)
+    complaints = _model(ComplaintsFile, path, "complaints.yaml", problems)
+    articles, duplicates, broken = _articles(path, problems)
+    if themes and complaints:
+        problems += cross_check(
+            codes, themes.themes, articles, complaints.categories, duplicates, broken
+        )
     communes: CommuneIndex | None = None
     try:
         communes = CommuneIndex.load(path / "communes.csv")
     except (OSError, KeyError, ValueError) as exc:
         problems.append(f"communes.csv: cannot be read: {exc}")
-    if problems or manifest is None or communes is None:
+    if problems or manifest is None or communes is None or not themes or not complaints:
         raise PackError(problems or ["pack.yaml: cannot be read"])
-    texts = Texts.build(manifest.codes[0], catalogs, keywords)
-    return ContentPack(path, manifest, texts, communes, frozenset(review))
+    # Articles are listed theme by theme, in the order of themes.yaml, then by file name.
+    order = {theme.id: n for n, theme in enumerate(themes.themes)}
+    ordered = sorted(articles.values(), key=lambda item: (order[item[1].theme], item[0]))
+    return ContentPack(
+        path=path,
+        manifest=manifest,
+        texts=texts,
+        communes=communes,
+        ui_needs_review=frozenset(review),
+        themes=tuple(themes.themes),
+        articles={article.id: article for _, article in ordered},
+        categories=tuple(complaints.categories),
+        smalltalk=smalltalk,
+    )

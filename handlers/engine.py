@@ -12,11 +12,13 @@ from content.pack import ContentPack
 from content.text import clean_input, fold
 from handlers.flow import Flow, Router
 from handlers.language import LanguageFlow
+from handlers.learn import LearnFlow
 from handlers.locks import KeyedLocks
 from handlers.menu import MenuFlow, back_to_menu, help_text
 from handlers.messages import Inbound, Reply
 from handlers.privacy import PrivacyFlow
 from handlers.profile import ProfileFlow
+from handlers.search import SearchFlow
 from handlers.turn import Turn
 from storage.ports import DuplicateInbound, Session, Store, Transaction
 from storage.records import ConversationRecord, UserRecord
@@ -46,7 +48,7 @@ class EngineSettings:
 
 def default_flows() -> list[Flow]:
     """The flows every deployment has."""
-    return [MenuFlow(), LanguageFlow(), ProfileFlow(), PrivacyFlow()]
+    return [MenuFlow(), LanguageFlow(), ProfileFlow(), PrivacyFlow(), LearnFlow(), SearchFlow()]
 
 
 class Engine:
@@ -58,7 +60,7 @@ class Engine:
         pack: Callable[[], ContentPack],
         *,
         flows: Iterable[Flow] | None = None,
-        free_text: str | None = None,
+        free_text: str | None = "search",
         settings: EngineSettings | None = None,
         clock: Clock = utc_now,
     ) -> None:

@@ -12,6 +12,8 @@ from storage.records import (
     ConversationRecord,
     NewOutboxMessage,
     OutboxRecord,
+    SearchGap,
+    SearchRecord,
     UserRecord,
 )
 
@@ -68,12 +70,28 @@ class Transaction(Protocol):
         """Add an outbox row and return its id; a row whose dedupe key exists is not added."""
         ...
 
+    def record_read(self, user_key: str, article_id: str, now: datetime) -> None:
+        """Note that a user opened an article."""
+        ...
+
+    def record_search(self, search: SearchRecord) -> None:
+        """Keep a search query and how well it was answered (no user key)."""
+        ...
+
+    async def articles_read(self, user_key: str) -> set[str]:
+        """The articles a user has opened."""
+        ...
+
 
 class Store(Protocol):
     """A database behind the ports."""
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """Open a unit of work, committed when the block ends without an error."""
+        ...
+
+    async def search_gaps(self, since: datetime, limit: int) -> list[SearchGap]:
+        """The most frequent queries answered badly or not at all since a moment."""
         ...
 
     async def claim_due_outbox(

@@ -84,3 +84,26 @@ class OutboxRecord:
     last_error: str | None = None
     sent_at: datetime | None = None
     platform_message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRecord:
+    """A search and how it went; the query is folded text, never tied to a user."""
+
+    query: str
+    lang: str
+    outcome: Literal["confident", "uncertain", "none"]
+    score: float
+    asked_at: datetime
+    article_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchGap:
+    """A query people keep asking that the content does not answer well."""
+
+    query: str
+    count: int
+    unanswered: int
+    best_article: str | None
+    last_asked: datetime

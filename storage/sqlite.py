@@ -32,6 +32,8 @@ from storage.records import (
     ConversationRecord,
     NewOutboxMessage,
     OutboxRecord,
+    SearchGap,
+    SearchRecord,
     UserRecord,
     from_iso,
     iso,
@@ -226,6 +228,30 @@ def _enqueue(outbox_id: str, message: NewOutboxMessage, stamp: str, db: sqlite3.
     )
 
 
+def _record_read(user_key: str, article_id: str, stamp: str, db: sqlite3.Connection) -> None:
+    db.execute(
+        "INSERT INTO article_reads (user_key, article_id, first_read_at, last_read_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (user_key, article_id) DO UPDATE SET "
+        "last_read_at = excluded.last_read_at, times = times + 1",
+        (user_key, article_id, stamp, stamp),
+    )
+
+
+def _record_search(search: SearchRecord, db: sqlite3.Connection) -> None:
+    db.execute(
+        "INSERT INTO search_queries (query, lang, outcome, article_id, score, asked_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            search.query,
+            search.lang,
+            search.outcome,
+            search.article_id,
+            round(search.score, 4),
+            iso(search.asked_at),
+        ),
+    )
+
+
 class SqliteTransaction:
     """A unit of work: reads go to the database, writes wait for the commit."""
 
@@ -294,6 +320,21 @@ class SqliteTransaction:
         outbox_id = uuid.uuid4().hex
         self.ops.append(partial(_enqueue, outbox_id, message, iso(now)))
         return outbox_id
+
+    def record_read(self, user_key: str, article_id: str, now: datetime) -> None:
+        """Note that a user opened an article."""
+        self.ops.append(partial(_record_read, user_key, article_id, iso(now)))
+
+    def record_search(self, search: SearchRecord) -> None:
+        """Keep a search query and how well it was answered (no user key)."""
+        self.ops.append(partial(_record_search, search))
+
+    async def articles_read(self, user_key: str) -> set[str]:
+        """The articles a user has opened."""
+        rows = await self._store.fetch_all(
+            "SELECT article_id FROM article_reads WHERE user_key = ?", (user_key,)
+        )
+        return {row[0] for row in rows}
 
 
 class SqliteStore:
@@ -410,6 +451,16 @@ class SqliteStore:
             )
             if key in tx.conversations or cached is not None:
                 self.cache.put(key, (user, conversation))
+
+    async def search_gaps(self, since: datetime, limit: int) -> list[SearchGap]:
+        """The most frequent queries answered badly or not at all since a moment."""
+        rows = await self.fetch_all(
+            "SELECT query, COUNT(*), SUM(outcome = 'none'), MAX(article_id), MAX(asked_at) "
+            "FROM search_queries WHERE outcome != 'confident' AND asked_at >= ? "
+            "GROUP BY query ORDER BY COUNT(*) DESC, MAX(asked_at) DESC LIMIT ?",
+            (iso(since), limit),
+        )
+        return [SearchGap(r[0], r[1], r[2], r[3], from_iso(r[4])) for r in rows]
 
     async def claim_due_outbox(
         self, now: datetime, limit: int, lease_seconds: float, channels: Sequence[str]

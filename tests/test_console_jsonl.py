@@ -26,17 +26,17 @@ ROOT = Path(__file__).resolve().parent.parent
 class Bot:
     """A running `civicbot chat --jsonl` process, one line in, one line out."""
 
-    def __init__(self, db: Path) -> None:
-        env = os.environ | {"CIVICBOT_LOG_LEVEL": "WARNING"}
+    def __init__(self, db: Path, log: Path | None = None, **env: str) -> None:
+        environment = os.environ | {"CIVICBOT_LOG_LEVEL": "WARNING"} | env
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "chat", "--jsonl", "--db", str(db)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=log.open("w", encoding="utf-8") if log else subprocess.DEVNULL,
             text=True,
             encoding="utf-8",
             cwd=ROOT,
-            env=env,
+            env=environment,
         )
 
     def send(self, line: str | dict[str, Any]) -> dict[str, Any]:

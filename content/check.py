@@ -1,0 +1,117 @@
+"""Checks across the files of a pack: references, label lengths, languages, coverage."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+
+from content.schema import Article, ComplaintCategory, Theme
+
+# What the channels can draw: WhatsApp reply buttons take 20 characters, list rows 24.
+BUTTON_LIMIT = 20
+TITLE_LIMIT = 60
+
+
+def _labels(
+    where: str,
+    field: str,
+    label: Mapping[str, str],
+    short: Mapping[str, str] | None,
+) -> list[str]:
+    """A label too long for a button needs a short form in the same language."""
+    problems: list[str] = []
+    for lang, text in label.items():
+        if len(text) <= BUTTON_LIMIT:
+            continue
+        if not short or lang not in short:
+            problems.append(
+                f"{where}: {field}.{lang}: {len(text)} characters is too long for a button "
+                f"(max {BUTTON_LIMIT}); add short_{field.removeprefix('short_')}.{lang}"
+            )
+    for lang, text in (short or {}).items():
+        if len(text) > BUTTON_LIMIT:
+            problems.append(
+                f"{where}: short_{field}.{lang}: {len(text)} characters (max {BUTTON_LIMIT})"
+            )
+    return problems
+
+
+def _languages(where: str, article: Article, known: Sequence[str]) -> list[str]:
+    maps: dict[str, Mapping[str, object] | None] = {
+        "title": article.title,
+        "short_title": article.short_title,
+        "summary": article.summary,
+        "body": article.body,
+        "keywords": article.keywords,
+        "questions": article.questions,
+        "audio": article.audio,
+        "needs_review": article.needs_review,
+    }
+    return [
+        f"{where}: {field}.{lang}: language not in pack.yaml"
+        for field, value in maps.items()
+        for lang in (value or {})
+        if lang not in known
+    ]
+
+
+def cross_check(
+    languages: Sequence[str],
+    themes: Sequence[Theme],
+    articles: Mapping[str, tuple[str, Article]],
+    categories: Sequence[ComplaintCategory],
+    duplicates: Sequence[tuple[str, str, str]],
+    broken: Collection[str] = (),
+) -> list[str]:
+    """Every problem that no single file shows: `articles` maps id -> (file, article)."""
+    problems = [
+        f"{where}: id: '{aid}' is already the id of {other}" for where, aid, other in duplicates
+    ]
+    theme_ids = Counter(theme.id for theme in themes)
+    problems += [f"themes.yaml: id '{tid}' appears twice" for tid, n in theme_ids.items() if n > 1]
+    for theme in themes:
+        problems += _labels(f"themes.yaml: {theme.id}", "title", theme.title, theme.short_title)
+    category_ids = {c.id for c in categories}
+    for category in categories:
+        problems += _labels(
+            f"complaints.yaml: {category.id}", "label", category.label, category.short_label
+        )
+    for aid, (where, article) in articles.items():
+        if where.rsplit("/", 1)[-1] != f"{aid}.yaml":
+            problems.append(f"{where}: id: '{aid}' does not match the file name")
+        if article.theme not in theme_ids:
+            problems.append(f"{where}: theme: '{article.theme}' is not in themes.yaml")
+        for lang, title in article.title.items():
+            if len(title) > TITLE_LIMIT:
+                problems.append(
+                    f"{where}: title.{lang}: {len(title)} characters (max {TITLE_LIMIT})"
+                )
+        problems += _labels(where, "title", article.title, article.short_title)
+        problems += _languages(where, article, languages)
+        for n, related in enumerate(article.related):
+            if related not in articles and related not in broken:
+                problems.append(f"{where}: related.{n}: no article '{related}'")
+            elif related == aid:
+                problems.append(f"{where}: related.{n}: an article cannot be related to itself")
+        for n, action in enumerate(article.actions):
+            if action.complaint not in category_ids:
+                problems.append(
+                    f"{where}: actions.{n}.complaint: no category '{action.complaint}' "
+                    "in complaints.yaml"
+                )
+    return problems
+
+
+def coverage(languages: Sequence[str], articles: Sequence[Article]) -> dict[str, dict[str, int]]:
+    """How many articles have each field in each language (French is the fallback)."""
+    report: dict[str, dict[str, int]] = {}
+    for lang in languages:
+        report[lang] = {
+            "title": sum(lang in a.title for a in articles),
+            "summary": sum(lang in a.summary for a in articles),
+            "body": sum(lang in a.body for a in articles),
+            "keywords": sum(bool(a.keywords.get(lang)) for a in articles),
+            "questions": sum(bool(a.questions.get(lang)) for a in articles),
+            "needs_review": sum(a.needs_review.get(lang, False) for a in articles),
+        }
+    return report

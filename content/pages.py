@@ -1,0 +1,52 @@
+"""Cut an article body into pages that a cheap phone shows without scrolling forever."""
+
+from __future__ import annotations
+
+import re
+
+PAGE_LIMIT = 900
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def _pieces(paragraph: str, limit: int) -> list[str]:
+    """A paragraph longer than a page is cut between sentences, or between words at worst."""
+    if len(paragraph) <= limit:
+        return [paragraph]
+    pieces: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(paragraph):
+        while len(sentence) > limit:
+            cut = sentence.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(sentence[:cut].rstrip())
+            sentence = sentence[cut:].lstrip()
+        joined = f"{current} {sentence}".strip()
+        if len(joined) > limit:
+            pieces.append(current)
+            current = sentence
+        else:
+            current = joined
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def paginate(body: str, limit: int = PAGE_LIMIT) -> list[str]:
+    """Pages of at most `limit` characters, cut between paragraphs where possible."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
+    pages: list[str] = []
+    current = ""
+    for paragraph in paragraphs:
+        for piece in _pieces(paragraph, limit):
+            joined = f"{current}\n\n{piece}" if current else piece
+            if len(joined) > limit:
+                pages.append(current)
+                current = piece
+            else:
+                current = joined
+    if current:
+        pages.append(current)
+    return pages or [""]

@@ -1,0 +1,109 @@
+"""Pydantic models of the pack's YAML files: every field a content editor may write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=48)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+LangText = dict[str, Text]
+LangList = dict[str, list[Text]]
+
+FALLBACK = "fr"
+
+
+def _needs_fallback(value: dict[str, object] | None) -> dict[str, object] | None:
+    if value is not None and FALLBACK not in value:
+        raise ValueError(
+            f"the French text ('{FALLBACK}') is required; other languages fall back to it"
+        )
+    return value
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors, so a typo never silently drops content."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    """A law or document that backs what an article says."""
+
+    title: Text = Field(description="the law or document, as its official title reads")
+    articles: Text | None = Field(default=None, description="article numbers, e.g. 'art. 1 à 3'")
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+
+
+class Action(Strict):
+    """A button under an article; today: report a problem in a complaint category."""
+
+    complaint: Id = Field(description="a category id of complaints.yaml")
+
+
+class Article(Strict):
+    """One article of the learning content."""
+
+    id: Id = Field(description="kebab-case, stable: buttons and statistics use it")
+    theme: Id
+    title: LangText = Field(description="at most 60 characters")
+    short_title: LangText | None = Field(
+        default=None, description="at most 20 characters, for buttons, when the title is longer"
+    )
+    summary: LangText = Field(description="one or two sentences")
+    body: LangText = Field(description="paragraphs separated by blank lines")
+    keywords: LangList = Field(default_factory=dict)
+    questions: LangList = Field(default_factory=dict, description="how people ask it")
+    sources: list[Source] = Field(min_length=1)
+    reviewed_on: dt.date
+    related: list[Id] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+    audio: dict[str, Text] = Field(
+        default_factory=dict, description="a voice recording per language: file id or URL"
+    )
+    needs_review: dict[str, bool] = Field(
+        default_factory=dict, description="languages whose text a native speaker must review"
+    )
+
+    _french = field_validator("title", "summary", "body")(_needs_fallback)
+    _french_short = field_validator("short_title")(_needs_fallback)
+
+
+class Theme(Strict):
+    """A learning theme: a menu entry grouping articles."""
+
+    id: Id
+    title: LangText
+    short_title: LangText | None = None
+    needs_review: dict[str, bool] = Field(default_factory=dict)
+
+    _french = field_validator("title")(_needs_fallback)
+    _french_short = field_validator("short_title")(_needs_fallback)
+
+
+class ThemesFile(Strict):
+    """`themes.yaml`: the themes in menu order."""
+
+    themes: list[Theme] = Field(min_length=1)
+
+
+class ComplaintCategory(Strict):
+    """A kind of problem a citizen can report, with its Open311 service code."""
+
+    id: Id
+    label: LangText
+    short_label: LangText | None = None
+    description: LangText
+    service_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$")]
+    needs_review: dict[str, bool] = Field(default_factory=dict)
+
+    _french = field_validator("label", "description")(_needs_fallback)
+    _french_short = field_validator("short_label")(_needs_fallback)
+
+
+class ComplaintsFile(Strict):
+    """`complaints.yaml`: the complaint categories in menu order."""
+
+    categories: list[ComplaintCategory] = Field(min_length=1)

@@ -1,0 +1,160 @@
+"""Learning: themes, articles read page by page, related articles, sources and actions."""
+
+from __future__ import annotations
+
+from content.schema import Article
+from handlers.flow import Flow, Router
+from handlers.menu import back_to_menu
+from handlers.messages import Choice, Media, Reply
+from handlers.turn import Turn
+
+
+def article_choice(turn: Turn, article: Article, read: set[str] | None = None) -> Choice:
+    """A button that opens an article; ✓ marks the ones already read."""
+    pack = turn.pack
+    title = pack.pick(article.title, turn.lang)
+    short = pack.pick(article.short_title, turn.lang) or None
+    if read is not None and article.id in read:
+        title = f"✓ {title}"
+    return Choice(f"learn:article:{article.id}", title, short)
+
+
+class LearnFlow(Flow):
+    """Themes -> articles -> pages; every button works again later from the chat history."""
+
+    name = "learn"
+    stateless_choices = True
+
+    async def start(self, turn: Turn, router: Router) -> None:
+        """Show the themes."""
+        await self.show(turn, router)
+
+    async def show(self, turn: Turn, router: Router) -> None:
+        """The list of themes."""
+        turn.goto("learn", "themes")
+        pack = turn.pack
+        turn.say(
+            turn.t("learn.choose_theme"),
+            [
+                Choice(
+                    f"learn:theme:{theme.id}",
+                    pack.pick(theme.title, turn.lang),
+                    pack.pick(theme.short_title, turn.lang) or None,
+                )
+                for theme in pack.themes
+            ]
+            + [back_to_menu(turn)],
+        )
+
+    async def on_choice(self, turn: Turn, router: Router, choice: str) -> bool:
+        """Themes, articles, pages, related articles and sources."""
+        parts = choice.split(":")
+        kind = parts[1] if len(parts) > 1 else ""
+        if kind == "themes":
+            await self.show(turn, router)
+            return True
+        target = parts[2] if len(parts) > 2 else ""
+        if kind == "theme" and turn.pack.theme(target):
+            await self._theme(turn, target)
+            return True
+        article = turn.pack.articles.get(target)
+        if article is None:
+            return False
+        if kind == "article":
+            await self.open(turn, router, article)
+        elif kind == "page" and len(parts) == 4 and parts[3].isdigit():
+            await self.open(turn, router, article, int(parts[3]))
+        elif kind == "related":
+            self._related(turn, article)
+        elif kind == "sources":
+            self._sources(turn, article)
+        else:
+            return False
+        return True
+
+    async def _theme(self, turn: Turn, theme_id: str) -> None:
+        pack = turn.pack
+        theme = pack.theme(theme_id)
+        assert theme is not None
+        read = await turn.tx.articles_read(turn.user.key)
+        articles = pack.in_theme(theme_id)
+        done = sum(article.id in read for article in articles)
+        turn.goto("learn", "theme", {"theme": theme_id})
+        turn.say(
+            turn.t(
+                "learn.theme_articles",
+                theme=pack.pick(theme.title, turn.lang),
+                read=done,
+                total=len(articles),
+            ),
+            [article_choice(turn, article, read) for article in articles]
+            + [Choice("learn:themes", turn.t("learn.themes")), back_to_menu(turn)],
+        )
+
+    async def open(self, turn: Turn, router: Router, article: Article, page: int = 1) -> None:
+        """Show one page of an article with what can follow it."""
+        pack = turn.pack
+        pages = pack.pages(article, turn.lang)
+        page = min(max(page, 1), len(pages))
+        turn.goto("learn", "article", {"article": article.id, "page": page})
+        if page == 1:
+            turn.tx.record_read(turn.user.key, article.id, turn.now)
+        title = pack.pick(article.title, turn.lang)
+        text = f"{title}\n\n{pages[page - 1]}" if page == 1 else pages[page - 1]
+        if len(pages) > 1:
+            text += "\n\n" + turn.t("learn.page", page=page, total=len(pages))
+        choices: list[Choice] = []
+        if page < len(pages):
+            choices.append(Choice(f"learn:page:{article.id}:{page + 1}", turn.t("learn.next")))
+        if router.get("complaint") is not None:
+            for action in article.actions:
+                category = pack.category(action.complaint)
+                if category is not None:
+                    label = pack.pick(category.short_label or category.label, turn.lang)
+                    choices.append(
+                        Choice(
+                            f"complaint:new:{category.id}",
+                            turn.t("learn.report", category=label),
+                            turn.t("learn.report_short"),
+                        )
+                    )
+        if article.related:
+            choices.append(Choice(f"learn:related:{article.id}", turn.t("learn.related")))
+        choices.append(Choice(f"learn:sources:{article.id}", turn.t("learn.sources")))
+        choices.append(Choice(f"learn:theme:{article.theme}", turn.t("learn.back_theme")))
+        choices.append(back_to_menu(turn))
+        # A recording for people who read little, sent with the first page.
+        audio = pack.pick(article.audio, turn.lang) if page == 1 else ""
+        if audio:
+            turn.replies.append(Reply(text="", media=Media("audio", audio)))
+        turn.say(text, choices)
+
+    def _related(self, turn: Turn, article: Article) -> None:
+        pack = turn.pack
+        related = [pack.articles[aid] for aid in article.related if aid in pack.articles]
+        turn.say(
+            turn.t("learn.related_intro", title=pack.pick(article.title, turn.lang)),
+            [article_choice(turn, other) for other in related]
+            + [
+                Choice(f"learn:article:{article.id}", turn.t("learn.back_article")),
+                back_to_menu(turn),
+            ],
+        )
+
+    def _sources(self, turn: Turn, article: Article) -> None:
+        lines = [turn.t("learn.sources_intro")]
+        for source in article.sources:
+            line = f"• {source.title}"
+            if source.articles:
+                line += f", {source.articles}"
+            if source.url:
+                line += f"\n  {source.url}"
+            lines.append(line)
+        lines.append(turn.t("learn.reviewed_on", date=article.reviewed_on.strftime("%d/%m/%Y")))
+        turn.say(
+            "\n".join(lines),
+            [
+                Choice(f"learn:article:{article.id}", turn.t("learn.back_article")),
+                back_to_menu(turn),
+            ],
+        )

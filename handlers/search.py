@@ -1,0 +1,75 @@
+"""Free text: greetings get a greeting, questions get the article that answers them."""
+
+from __future__ import annotations
+
+from content.search import STOPWORDS, decide
+from content.text import fold
+from handlers.flow import Flow, Router
+from handlers.learn import LearnFlow, article_choice
+from handlers.menu import back_to_menu
+from handlers.turn import Turn
+from storage.records import SearchRecord
+
+# Kept queries are cut to this: enough to see what people ask, too short for a life story.
+QUERY_LIMIT = 120
+
+
+def smalltalk_kind(turn: Turn, text: str) -> str | None:
+    """'greeting', 'thanks' or 'insult' when that is all the message is; None otherwise."""
+    table = turn.pack.smalltalk
+    folded = fold(text)
+    if folded in table:
+        return table[folded]
+    words = folded.split()
+    kinds = sorted({table[word] for word in words if word in table})
+    if "insult" in kinds:
+        return "insult"
+    # "merci beaucoup", "bonjour a vous": small talk once the function words are set aside.
+    subject = [word for word in words if word not in table and word not in STOPWORDS]
+    return kinds[0] if kinds and not subject else None
+
+
+class SearchFlow(Flow):
+    """Answers free text typed anywhere the bot is not waiting for a specific answer."""
+
+    name = "search"
+
+    async def show(self, turn: Turn, router: Router) -> None:
+        """Nothing to redraw: search has no steps; go to the menu."""
+        await router.show_menu(turn)
+
+    async def on_text(self, turn: Turn, router: Router, text: str) -> bool:
+        """Search the articles, or answer small talk."""
+        kind = smalltalk_kind(turn, text)
+        if kind is not None:
+            turn.say(turn.t(f"smalltalk.{kind}"))
+            await router.show_menu(turn)
+            return True
+        pack = turn.pack
+        hits = pack.search.search(text, limit=3)
+        outcome = decide(hits)
+        turn.tx.record_search(
+            SearchRecord(
+                query=fold(text)[:QUERY_LIMIT],
+                lang=turn.lang,
+                outcome=outcome,
+                score=hits[0].score if hits else 0.0,
+                asked_at=turn.now,
+                article_id=hits[0].article_id if hits else None,
+            )
+        )
+        learn = router.get("learn")
+        if outcome == "confident" and isinstance(learn, LearnFlow):
+            await learn.open(turn, router, pack.articles[hits[0].article_id])
+        elif outcome != "none":
+            turn.goto("menu", "main")
+            turn.say(
+                turn.t("search.uncertain"),
+                [article_choice(turn, pack.articles[hit.article_id]) for hit in hits]
+                + [back_to_menu(turn)],
+            )
+        else:
+            turn.goto("menu", "main")
+            turn.say(turn.t("search.nothing", query=text[:60]))
+            await router.show_menu(turn)
+        return True
