@@ -126,9 +126,11 @@ async def _run(settings: object) -> int:
     if not settings.channels:
         log.info("no Telegram or WhatsApp settings: starting in the terminal")
         return await _chat(settings, jsonl=False, user="local")
-    log.error(
-        "channels configured (%s) are not available in this version yet; "
-        "unset their settings to use the terminal",
-        ", ".join(settings.channels),
-    )
-    return 2
+    from bot.app import build_app
+    from bot.runner import run_channels
+
+    app = await build_app(settings)
+    try:
+        return await run_channels(app)
+    finally:
+        await app.close()

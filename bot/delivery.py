@@ -25,11 +25,18 @@ class SendError(Exception):
     """A failed send; `permanent` gives up at once, `retry_after` is the platform's wish."""
 
     def __init__(
-        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        blocked: bool = False,
     ) -> None:
         super().__init__(message)
-        self.permanent = permanent
+        # A user who blocked the bot (or a chat that is gone) is never written to again.
+        self.permanent = permanent or blocked
         self.retry_after = retry_after
+        self.blocked = blocked
 
 
 class Sender(Protocol):
@@ -105,6 +112,8 @@ class DeliveryWorker:
                 else self._policy.next_attempt(row.attempts, now, self._rng, exc.retry_after)
             )
             await self._store.mark_failed(row.id, str(exc), retry, now)
+            if exc.blocked and row.user_key:
+                await self._store.mark_stopped(row.user_key)
             log.warning(
                 "delivery of %s %s failed (attempt %d): %s",
                 row.kind,

@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     delivery_backoff_seconds: float = Field(default=30.0, gt=0)
     inbound_retention_days: int = Field(default=7, ge=1)
     telegram_token: SecretStr | None = None
+    # Webhook mode when set (the public HTTPS address of /telegram/webhook); polling otherwise.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    # Another Bot API server: a self-hosted one, or a fake one in tests.
+    telegram_api_url: str | None = None
+    # Flood control, as Telegram asks: about 30 messages/s overall, 1/s per chat, 20/min per group.
+    telegram_rate_global: float = Field(default=30.0, gt=0)
+    telegram_rate_chat: float = Field(default=1.0, gt=0)
+    telegram_rate_group_per_minute: float = Field(default=20.0, gt=0)
+    http_host: str = "0.0.0.0"  # noqa: S104 - the webhook must be reachable by the platforms
+    http_port: int = Field(default=8080, ge=1, le=65535)
     whatsapp_token: SecretStr | None = None
     whatsapp_phone_id: str | None = None
 

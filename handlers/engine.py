@@ -145,12 +145,22 @@ class Engine:
 
     async def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
+        if inbound.entry and not turn.user.entry_source:
+            turn.update_user(entry_source=inbound.entry[:64])
+        if inbound.event is not None:
+            self._event(turn, inbound.event)
+            return
         text = clean_input(inbound.text, self._settings.max_text_length) if inbound.text else ""
         command = turn.pack.texts.command_for(text) if text else None
         if inbound.chat_type == "group":
             # Groups get only what was asked of the bot; everything personal is in private.
             if command in ("menu", "help"):
-                turn.say(turn.t("group.private_only"))
+                turn.replies.append(
+                    Reply(
+                        text=turn.t("group.private_only"),
+                        extra={"open_private": "group", "open_private_label": turn.t("group.open")},
+                    )
+                )
             return
         if command in ("stop", "resume", "forget"):
             await self._command(turn, command)
@@ -197,6 +207,13 @@ class Engine:
             flow = self._current(turn)
             if not await flow.on_text(turn, self._router, text):
                 await self._free_text(turn, text)
+
+    def _event(self, turn: Turn, event: str) -> None:
+        if event == "blocked":
+            # Nothing more may be sent to someone who blocked the bot, campaigns least of all.
+            turn.update_user(stopped=True)
+        elif event == "added":
+            turn.say(turn.t("group.intro"))
 
     def _current(self, turn: Turn) -> Flow:
         return self._router.get(turn.flow) or self._router.flows["menu"]

@@ -47,6 +47,11 @@ class Inbound:
     choice: str | None = None
     location: Location | None = None
     media: Media | None = None
+    # A platform event instead of a message: "blocked" (the user blocked the bot), "added"
+    # or "removed" (the bot was added to or removed from a group).
+    event: str | None = None
+    # Where the user came from (a deep-link payload: a poster, a radio spot, a training).
+    entry: str | None = None
 
     @property
     def user_key(self) -> str:
@@ -63,6 +68,8 @@ class Inbound:
     @property
     def kind(self) -> str:
         """What the user sent: text, choice, location, media or empty."""
+        if self.event is not None:
+            return "event"
         if self.choice is not None:
             return "choice"
         if self.location is not None:

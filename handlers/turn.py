@@ -39,7 +39,10 @@ class Turn:
     @property
     def lang(self) -> str:
         """The user's language, or the pack's fallback before they chose one."""
-        return self.user.language or self.pack.languages[0]
+        hint = self.inbound.lang_hint
+        if self.user.language:
+            return self.user.language
+        return hint if hint in self.pack.languages else self.pack.languages[0]
 
     @property
     def data(self) -> dict[str, Any]:

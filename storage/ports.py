@@ -94,6 +94,10 @@ class Store(Protocol):
         """The most frequent queries answered badly or not at all since a moment."""
         ...
 
+    async def mark_stopped(self, user_key: str) -> None:
+        """Send nothing more to this user unasked (they blocked the bot, or the chat is gone)."""
+        ...
+
     async def claim_due_outbox(
         self, now: datetime, limit: int, lease_seconds: float, channels: Sequence[str]
     ) -> list[OutboxRecord]:

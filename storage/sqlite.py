@@ -12,12 +12,14 @@ one (group commit), each in its own savepoint, so one failing unit never touches
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -451,6 +453,36 @@ class SqliteStore:
             )
             if key in tx.conversations or cached is not None:
                 self.cache.put(key, (user, conversation))
+
+    async def save_token(self, payload: str, now: datetime) -> str:
+        """Store a payload under a short random token (the same payload gets the same token)."""
+        token = hashlib.blake2s(payload.encode("utf-8"), digest_size=9).hexdigest()
+
+        def save(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO channel_tokens (token, payload, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (token) DO NOTHING",
+                (token, payload, iso(now)),
+            )
+
+        await self._run(partial(_write, [save]))
+        return token
+
+    async def load_token(self, token: str) -> str | None:
+        """The payload a token stands for, if any."""
+        rows = await self.fetch_all("SELECT payload FROM channel_tokens WHERE token = ?", (token,))
+        return str(rows[0][0]) if rows else None
+
+    async def mark_stopped(self, user_key: str) -> None:
+        """Send nothing more to this user unasked (they blocked the bot, or the chat is gone)."""
+
+        def stop(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE users SET stopped = 1 WHERE key = ?", (user_key,))
+
+        await self._run(partial(_write, [stop]))
+        cached = self.cache.get(user_key)
+        if cached is not None:
+            self.cache.put(user_key, (replace(cached[0], stopped=True), cached[1]))
 
     async def search_gaps(self, since: datetime, limit: int) -> list[SearchGap]:
         """The most frequent queries answered badly or not at all since a moment."""

@@ -1,0 +1,167 @@
+"""Sending to Telegram: flood control, 429 waits, errors mapped for the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.channels.telegram.flood import FloodControl
+from bot.channels.telegram.render import (
+    CAPTION_LIMIT,
+    MORE_PREFIX,
+    TOKEN_PREFIX,
+    Button,
+    escape,
+    fits,
+    label,
+    open_private_link,
+    pages,
+    rows,
+    split_text,
+)
+from bot.delivery import SendError
+from handlers.locks import KeyedLocks
+from handlers.messages import Choice, Reply
+from storage.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_AFTER_WAITS = 5
+GONE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
+
+
+def is_group(chat_id: str) -> bool:
+    """Telegram group and supergroup ids are negative."""
+    return chat_id.startswith("-")
+
+
+class TelegramSender:
+    """Sends replies and outbox rows; one chat's messages go out one at a time, in order."""
+
+    def __init__(self, bot: Bot, store: SqliteStore, flood: FloodControl) -> None:
+        self.bot = bot
+        self._store = store
+        self._flood = flood
+        self._chats = KeyedLocks()
+        self.username: str | None = None
+
+    async def send(self, chat_id: str, reply: Reply) -> str | None:
+        """Send a reply (in parts if long); return the last Telegram message id."""
+        async with self._chats.hold(chat_id):
+            markup = await self.markup(reply.choices, 0, reply)
+            last: Message | None = None
+            text = reply.text
+            if reply.media is not None:
+                caption = text if len(text) <= CAPTION_LIMIT else None
+                last = await self._call(chat_id, self._media_call(chat_id, reply, caption))
+                text = "" if caption is not None else text
+            parts = split_text(text) if text else []
+            for n, part in enumerate(parts):
+                keyboard = markup if n == len(parts) - 1 else None
+                last = await self._call(
+                    chat_id,
+                    partial(
+                        self.bot.send_message,
+                        chat_id=int(chat_id),
+                        text=escape(part),
+                        parse_mode="HTML",
+                        reply_markup=keyboard,
+                    ),
+                )
+            return str(last.message_id) if isinstance(last, Message) else None
+
+    def _media_call(
+        self, chat_id: str, reply: Reply, caption: str | None
+    ) -> Callable[[], Awaitable[Any]]:
+        assert reply.media is not None
+        ref, target = reply.media.ref, int(chat_id)
+        text = escape(caption) if caption else None
+        kind = reply.media.kind
+        if kind == "photo":
+            return lambda: self.bot.send_photo(target, ref, caption=text, parse_mode="HTML")
+        if kind == "voice":
+            return lambda: self.bot.send_voice(target, ref, caption=text, parse_mode="HTML")
+        if kind == "audio":
+            return lambda: self.bot.send_audio(target, ref, caption=text, parse_mode="HTML")
+        return lambda: self.bot.send_document(target, ref, caption=text, parse_mode="HTML")
+
+    async def markup(
+        self, choices: tuple[Choice, ...], page: int, reply: Reply | None = None
+    ) -> InlineKeyboardMarkup | None:
+        """Page `page` of the keyboard for these choices (8 buttons at most)."""
+        buttons: list[Button] = []
+        spans = pages(len(choices))
+        if choices and 0 <= page < len(spans):
+            for position in spans[page]:
+                choice = choices[position]
+                data = choice.id
+                if not fits(data):
+                    data = TOKEN_PREFIX + await self._store.save_token(choice.id, _now())
+                buttons.append(Button(label(position + 1, choice), data=data))
+            if len(spans) > 1:
+                listing = await self._store.save_token(_dump(choices), _now())
+                if page + 1 < len(spans):
+                    buttons.append(Button("Plus ▸", data=f"{MORE_PREFIX}{listing}:{page + 1}"))
+                if page > 0:
+                    buttons.append(Button("◂", data=f"{MORE_PREFIX}{listing}:{page - 1}"))
+        grid = rows(buttons)
+        link = open_private_link(reply, self.username) if reply else None
+        if link is not None:
+            grid.append([link])
+        if not grid:
+            return None
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=b.text, callback_data=b.data, url=b.url) for b in row]
+                for row in grid
+            ]
+        )
+
+    async def _call(self, chat_id: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        """One API call under flood control; 429 waits as told, other errors become SendError."""
+        for _ in range(MAX_RETRY_AFTER_WAITS):
+            await self._flood.wait(chat_id, is_group(chat_id))
+            try:
+                return await call()
+            except TelegramRetryAfter as exc:
+                log.warning("telegram asks to wait %s s", exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+            except TelegramForbiddenError as exc:
+                raise SendError(exc.message, blocked=True) from None
+            except (TelegramBadRequest, TelegramNotFound) as exc:
+                gone = any(words in exc.message.lower() for words in GONE)
+                raise SendError(exc.message, permanent=True, blocked=gone) from None
+            except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+                raise SendError(f"{type(exc).__name__}: {exc}") from None
+        raise SendError("Telegram kept asking to wait")
+
+
+def _dump(choices: tuple[Choice, ...]) -> str:
+    return json.dumps(
+        [[c.id, c.label, c.short_label] for c in choices], ensure_ascii=False, sort_keys=True
+    )
+
+
+def load_choices(payload: str) -> tuple[Choice, ...]:
+    """The choices of a long keyboard stored under a token."""
+    return tuple(Choice(str(i), str(lab), short) for i, lab, short in json.loads(payload))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,114 @@
+"""`civicbot run`: every configured channel in one process, with the delivery worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.app import App
+from bot.delivery import DeliveryWorker, RetryPolicy, Sender
+from handlers.engine import utc_now
+
+log = logging.getLogger(__name__)
+
+Cleanup = Callable[[], Awaitable[None]]
+
+
+def webhook_secret(token: str, configured: str | None) -> str:
+    """The configured secret, or one derived from the token: stable across restarts."""
+    if configured:
+        return configured
+    return hmac.new(token.encode(), b"civicbot-telegram-webhook", hashlib.sha256).hexdigest()[:48]
+
+
+async def _health(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _telegram(
+    app: App, web_app: web.Application, tasks: list[asyncio.Task[Any]], cleanups: list[Cleanup]
+) -> Sender:
+    # aiogram takes seconds to import: only here, when Telegram is configured.
+    from bot.channels.telegram.channel import TelegramChannel, make_bot
+    from bot.channels.telegram.flood import FloodControl
+
+    settings = app.settings
+    assert settings.telegram_token is not None
+    token = settings.telegram_token.get_secret_value()
+    flood = FloodControl(
+        settings.telegram_rate_global,
+        settings.telegram_rate_chat,
+        settings.telegram_rate_group_per_minute,
+    )
+    channel = TelegramChannel(
+        make_bot(token, settings.telegram_api_url), app.engine, app.store, flood
+    )
+    cleanups.append(channel.close)
+    await channel.start()
+    if settings.telegram_webhook_url:
+        configured = settings.telegram_webhook_secret
+        secret = webhook_secret(token, configured.get_secret_value() if configured else None)
+        web_app.router.add_post("/telegram/webhook", channel.webhook_handler(secret))
+        await channel.set_webhook(settings.telegram_webhook_url, secret)
+        log.info("telegram: webhook registered")
+    else:
+        tasks.append(asyncio.create_task(channel.run_polling(), name="telegram-polling"))
+        log.info("telegram: long polling")
+    return channel.sender
+
+
+async def run_channels(app: App) -> int:
+    """Run until SIGINT or SIGTERM; SIGHUP reloads the content pack."""
+    settings = app.settings
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, app.packs.reload)
+    web_app = web.Application()
+    web_app.router.add_get("/healthz", _health)
+    tasks: list[asyncio.Task[Any]] = []
+    cleanups: list[Cleanup] = []
+    senders: dict[str, Sender] = {}
+    runner: web.AppRunner | None = None
+    try:
+        if "telegram" in settings.channels:
+            senders["telegram"] = await _telegram(app, web_app, tasks, cleanups)
+        if "whatsapp" in settings.channels:
+            log.error("whatsapp: this version has no WhatsApp channel yet; it is not started")
+        worker = DeliveryWorker(
+            app.store,
+            senders,
+            policy=RetryPolicy(settings.delivery_max_attempts, settings.delivery_backoff_seconds),
+            clock=utc_now,
+        )
+        tasks.append(
+            asyncio.create_task(
+                worker.run_forever(settings.delivery_interval_seconds, stop), name="delivery"
+            )
+        )
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        log.info("http server on port %d", settings.http_port)
+        await stop.wait()
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if runner is not None:
+            await runner.cleanup()
+        for cleanup in cleanups:
+            await cleanup()
+    return 0
