@@ -28,6 +28,7 @@ test: lint
 bench: $(STAMP)
 	$(PY) bench/engine.py
 	$(PY) bench/search.py
+	$(PY) bench/telegram.py
 
 check-content: $(STAMP)
 	$(PY) -m bot content check

@@ -102,13 +102,13 @@ async def run_channels(app: App) -> int:
         await stop.wait()
     finally:
         stop.set()
+        if runner is not None:
+            await runner.cleanup()  # no new webhook requests
+        for cleanup in cleanups:
+            await cleanup()  # channels stop polling and finish the updates in progress
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if runner is not None:
-            await runner.cleanup()
-        for cleanup in cleanups:
-            await cleanup()
     return 0

@@ -148,6 +148,8 @@ class FakeTelegram:
             return BOT_USER
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
+            # As Telegram does, an offset confirms (and forgets) every update before it.
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
             timeout = min(float(params.get("timeout") or 0), 1.0)
             pending = [u for u in self._updates if u["update_id"] >= offset]
             if not pending and timeout:

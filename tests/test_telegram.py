@@ -60,10 +60,9 @@ async def rig(tmp_path: Path, pack: ContentPack) -> AsyncIterator[Rig]:
 
 
 async def _close(r: Rig) -> None:
-    if r.polling:
-        await r.channel.dispatcher.stop_polling()
-        await asyncio.wait_for(r.polling, timeout=10)
     await r.channel.close()
+    if r.polling:
+        await asyncio.wait_for(r.polling, timeout=10)
     await r.store.close()
     await r.fake.stop()
 

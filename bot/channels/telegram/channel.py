@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 from typing import Any
@@ -102,9 +103,16 @@ class TelegramChannel:
             log.warning("could not show more choices: %s", type(exc).__name__)
 
     async def handle(self, inbound: Inbound) -> None:
-        """Run the engine and send its replies."""
-        for reply in await self._engine.handle(inbound):
-            await self.deliver(inbound, reply)
+        """Run the engine and send its replies; `close` waits for handlings in progress."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._background.add(task)
+        try:
+            for reply in await self._engine.handle(inbound):
+                await self.deliver(inbound, reply)
+        finally:
+            if task is not None:
+                self._background.discard(task)
 
     async def deliver(self, inbound: Inbound, reply: Reply) -> None:
         """Send one reply now; if Telegram fails, the outbox retries it later."""
@@ -171,9 +179,12 @@ class TelegramChannel:
             log.exception("update %s failed", update.update_id)
 
     async def close(self) -> None:
-        """Wait for updates in progress, then close the HTTP session."""
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        """Stop polling, let updates in progress finish, then close the HTTP session."""
+        with contextlib.suppress(RuntimeError):  # polling was not running
+            await self.dispatcher.stop_polling()
+        pending = [task for task in self._background if task is not asyncio.current_task()]
+        if pending:
+            await asyncio.wait(pending, timeout=10)
         await self.bot.session.close()
 
 

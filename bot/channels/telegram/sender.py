@@ -38,6 +38,7 @@ from bot.channels.telegram.render import (
 from bot.delivery import SendError
 from handlers.locks import KeyedLocks
 from handlers.messages import Choice, Reply
+from storage.cache import Lru
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ class TelegramSender:
         self._flood = flood
         self._chats = KeyedLocks()
         self.username: str | None = None
+        # Menus repeat all day: build each keyboard once (tokens are derived, so stable).
+        self._keyboards: Lru[tuple[object, ...], InlineKeyboardMarkup | None] = Lru(2048)
 
     async def send(self, chat_id: str, reply: Reply) -> str | None:
         """Send a reply (in parts if long); return the last Telegram message id."""
@@ -105,6 +108,17 @@ class TelegramSender:
         self, choices: tuple[Choice, ...], page: int, reply: Reply | None = None
     ) -> InlineKeyboardMarkup | None:
         """Page `page` of the keyboard for these choices (8 buttons at most)."""
+        extra = reply.extra if reply else {}
+        key = (choices, page, extra.get("open_private"), extra.get("open_private_label"))
+        if key in self._keyboards:
+            return self._keyboards.get(key)
+        built = await self._build_markup(choices, page, reply)
+        self._keyboards.put(key, built)
+        return built
+
+    async def _build_markup(
+        self, choices: tuple[Choice, ...], page: int, reply: Reply | None
+    ) -> InlineKeyboardMarkup | None:
         buttons: list[Button] = []
         spans = pages(len(choices))
         if choices and 0 <= page < len(spans):
