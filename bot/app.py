@@ -68,6 +68,7 @@ async def build_app(settings: Settings) -> App:
         settings=EngineSettings(
             conversation_ttl=settings.conversation_ttl,
             max_text_length=settings.max_text_length,
+            complaint_daily_limit=settings.complaints_per_day,
         ),
     )
     return App(settings, store, packs, engine)

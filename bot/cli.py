@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot import __version__
@@ -49,7 +50,31 @@ def _parser() -> argparse.ArgumentParser:
     gaps.add_argument("--db", type=Path, help=_DB_HELP)
     gaps.add_argument("--days", type=int, default=90, help="look this far back (default 90)")
     gaps.add_argument("--limit", type=int, default=30, help="how many (default 30)")
+
+    complaints = commands.add_parser("complaints", help="work with the complaints received")
+    complaint_actions = complaints.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = complaint_actions.add_parser(
+        "export", help="write complaints to stdout, without who sent them"
+    )
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
+    export.add_argument(
+        "--since", type=_day, metavar="YYYY-MM-DD", help="only complaints made from this day (UTC)"
+    )
+    export.add_argument("--cso", metavar="ID", help="only complaints routed to this CSO")
+    export.add_argument(
+        "--with-contact",
+        action="store_true",
+        help="add the contact of citizens who agreed to be contacted",
+    )
+    export.add_argument("--db", type=Path, help=_DB_HELP)
     return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a date like 2026-01-31") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot import content_cli
 
         return content_cli.run(args, settings)
+    if args.command == "complaints":
+        from bot import export
+
+        return export.run(args, settings)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "chat":
@@ -102,6 +131,7 @@ async def _chat(settings: object, *, jsonl: bool, user: str) -> int:
     from bot.channels.console import ConsoleChannel, utc_clock
     from bot.delivery import RetryPolicy
     from bot.settings import Settings
+    from handlers.complaint_deadlines import check_deadlines
 
     assert isinstance(settings, Settings)
     app = await build_app(settings)
@@ -109,7 +139,13 @@ async def _chat(settings: object, *, jsonl: bool, user: str) -> int:
     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, app.packs.reload)
     try:
         policy = RetryPolicy(settings.delivery_max_attempts, settings.delivery_backoff_seconds)
-        console = ConsoleChannel(app.engine, app.store, utc_clock, policy)
+        console = ConsoleChannel(
+            app.engine,
+            app.store,
+            utc_clock,
+            policy,
+            deadlines=lambda: check_deadlines(app.store, app.packs.get(), utc_clock()),
+        )
         if jsonl:
             await console.run_jsonl(sys.stdin, sys.stdout)
         else:

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import random
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +16,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.delivery import DeliveryWorker, RetryPolicy, Sender
+from bot.open311 import add_open311_routes
 from handlers.engine import utc_now
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,19 @@ async def _telegram(
     return channel.sender
 
 
+async def _deadlines(app: App, stop: asyncio.Event, every: float = 60.0) -> None:
+    """Check complaint deadlines every minute."""
+    from handlers.complaint_deadlines import check_deadlines
+
+    while not stop.is_set():
+        try:
+            await check_deadlines(app.store, app.packs.get(), utc_now())
+        except Exception:
+            log.exception("deadline check failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
 async def run_channels(app: App) -> int:
     """Run until SIGINT or SIGTERM; SIGHUP reloads the content pack."""
     settings = app.settings
@@ -75,6 +90,15 @@ async def run_channels(app: App) -> int:
     loop.add_signal_handler(signal.SIGHUP, app.packs.reload)
     web_app = web.Application()
     web_app.router.add_get("/healthz", _health)
+    open311_key = settings.open311_api_key
+    add_open311_routes(
+        web_app,
+        app.store,
+        app.packs.get,
+        open311_key.get_secret_value() if open311_key else None,
+        utc_now,
+        random.SystemRandom(),
+    )
     tasks: list[asyncio.Task[Any]] = []
     cleanups: list[Cleanup] = []
     senders: dict[str, Sender] = {}
@@ -95,6 +119,7 @@ async def run_channels(app: App) -> int:
                 worker.run_forever(settings.delivery_interval_seconds, stop), name="delivery"
             )
         )
+        tasks.append(asyncio.create_task(_deadlines(app, stop), name="deadlines"))
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     log_format: Literal["plain", "json"] = "plain"
     conversation_ttl_minutes: int = Field(default=24 * 60, ge=1)
     max_text_length: int = Field(default=4000, ge=100)
+    complaints_per_day: int = Field(default=5, ge=1, description="new complaints per user a day")
     # Delivery worker: how often it looks for due messages, and how hard it retries.
     delivery_interval_seconds: float = Field(default=2.0, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
@@ -42,6 +43,8 @@ class Settings(BaseSettings):
     telegram_rate_group_per_minute: float = Field(default=20.0, gt=0)
     http_host: str = "0.0.0.0"  # noqa: S104 - the webhook must be reachable by the platforms
     http_port: int = Field(default=8080, ge=1, le=65535)
+    # Partner systems POST Open311 requests with this key; unset, POST is refused.
+    open311_api_key: SecretStr | None = None
     whatsapp_token: SecretStr | None = None
     whatsapp_phone_id: str | None = None
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
-from content.schema import Article, ComplaintCategory, Theme
+from content.communes import CommuneIndex
+from content.schema import Article, ComplaintCategory, Partner, Theme
 
 # What the channels can draw: WhatsApp reply buttons take 20 characters, list rows 24.
 BUTTON_LIMIT = 20
@@ -115,3 +116,35 @@ def coverage(languages: Sequence[str], articles: Sequence[Article]) -> dict[str,
             "needs_review": sum(a.needs_review.get(lang, False) for a in articles),
         }
     return report
+
+
+def check_partners(
+    partners: Sequence[Partner], communes: CommuneIndex, categories: Sequence[ComplaintCategory]
+) -> list[str]:
+    """Partner ids unique, a desk present, every P-code and category known."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    known = {c.id for c in categories}
+    regions = {r.pcode for r in communes.regions}
+    cercles = {c.cercle_pcode for c in communes.communes}
+    for n, partner in enumerate(partners):
+        where = f"partners.yaml: partners.{n}"
+        if partner.id in seen:
+            problems.append(f"{where}.id: '{partner.id}' appears twice")
+        seen.add(partner.id)
+        for field, valid in (
+            ("regions", regions),
+            ("cercles", cercles),
+            ("communes", communes.by_pcode),
+        ):
+            for code in getattr(partner.area, field):
+                if code not in valid:
+                    problems.append(f"{where}.area.{field}: no {field[:-1]} '{code}'")
+        problems += [
+            f"{where}.categories: no category '{c}' in complaints.yaml"
+            for c in partner.categories
+            if c not in known
+        ]
+    if not any(p.desk for p in partners):
+        problems.append("partners.yaml: partners: one entry needs desk: true (the programme desk)")
+    return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,19 @@ class Region:
 
     pcode: str
     name: str
+
+
+_ROMAN = {"1": "i", "2": "ii", "3": "iii", "4": "iv", "5": "v", "6": "vi"}
+_BAMAKO = re.compile(r"^(?:bamako\s+)?(?:commune|cne|c)\s*([1-6]|i{1,3}|iv|vi?)$")
+
+
+def _bamako(query: str) -> str:
+    """'commune 4', 'bamako c4', 'cne IV' -> 'commune iv', the data's name for Bamako's."""
+    found = _BAMAKO.match(query)
+    if not found:
+        return query
+    number = found[1]
+    return f"commune {_ROMAN.get(number, number)}"
 
 
 class CommuneIndex:
@@ -78,7 +92,7 @@ class CommuneIndex:
         self, typed: str, region_pcode: str | None = None, limit: int = 3
     ) -> list[tuple[Commune, float]]:
         """Best communes for a typed name, tolerant of typos and missing accents."""
-        query = fold(typed)
+        query = _bamako(fold(typed))
         if not query:
             return []
         candidates = {
@@ -91,6 +105,10 @@ class CommuneIndex:
             return [(self.communes[i], 100.0) for i in exact[:limit]]
         found = process.extract(query, candidates, scorer=fuzz.WRatio, limit=limit, score_cutoff=70)
         return [(self.communes[i], float(score)) for _, score, i in found]
+
+    def cercle_name(self, cercle_pcode: str) -> str:
+        """The name of a cercle."""
+        return next((c.cercle for c in self.communes if c.cercle_pcode == cercle_pcode), "")
 
     def nearest(self, lat: float, lon: float) -> Commune:
         """The commune whose centroid is closest to a point."""

@@ -10,10 +10,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from content.check import coverage, cross_check
+from content.check import check_partners, coverage, cross_check
 from content.communes import CommuneIndex
 from content.pages import paginate
-from content.schema import Article, ComplaintCategory, ComplaintsFile, Theme, ThemesFile
+from content.schema import (
+    Article,
+    ComplaintCategory,
+    ComplaintsFile,
+    Partner,
+    PartnersFile,
+    Theme,
+    ThemesFile,
+)
 from content.strings import COMMANDS, Texts, flatten
 from content.text import fold
 
@@ -81,6 +89,7 @@ class ContentPack:
     themes: tuple[Theme, ...] = ()
     articles: Mapping[str, Article] = field(default_factory=dict)
     categories: tuple[ComplaintCategory, ...] = ()
+    partners: tuple[Partner, ...] = ()
     smalltalk: Mapping[str, str] = field(default_factory=dict)
     _pages: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
     _search: list[SearchIndex] = field(default_factory=list, repr=False)
@@ -103,6 +112,10 @@ class ContentPack:
     def category(self, category_id: str) -> ComplaintCategory | None:
         """A complaint category by id."""
         return next((c for c in self.categories if c.id == category_id), None)
+
+    def partner(self, partner_id: str) -> Partner | None:
+        """A CSO of the directory by id."""
+        return next((p for p in self.partners if p.id == partner_id), None)
 
     def in_theme(self, theme_id: str) -> list[Article]:
         """The articles of a theme, in file order."""
@@ -237,12 +250,17 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         problems += cross_check(
             codes, themes.themes, articles, complaints.categories, duplicates, broken
         )
+    partners = _model(PartnersFile, path, "partners.yaml", problems)
     communes: CommuneIndex | None = None
     try:
         communes = CommuneIndex.load(path / "communes.csv")
     except (OSError, KeyError, ValueError) as exc:
         problems.append(f"communes.csv: cannot be read: {exc}")
+    if partners and communes and complaints:
+        problems += check_partners(partners.partners, communes, complaints.categories)
     if problems or manifest is None or communes is None or not themes or not complaints:
+        raise PackError(problems or ["pack.yaml: cannot be read"])
+    if partners is None:  # pragma: no cover - a missing file is a problem above
         raise PackError(problems or ["pack.yaml: cannot be read"])
     # Articles are listed theme by theme, in the order of themes.yaml, then by file name.
     order = {theme.id: n for n, theme in enumerate(themes.themes)}
@@ -256,5 +274,6 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         themes=tuple(themes.themes),
         articles={article.id: article for _, article in ordered},
         categories=tuple(complaints.categories),
+        partners=tuple(partners.partners),
         smalltalk=smalltalk,
     )

@@ -107,3 +107,32 @@ class ComplaintsFile(Strict):
     """`complaints.yaml`: the complaint categories in menu order."""
 
     categories: list[ComplaintCategory] = Field(min_length=1)
+
+
+PCode = Annotated[str, StringConstraints(pattern=r"^ML\d{2}(\d{2}(\d{2})?)?$")]
+
+
+class Area(Strict):
+    """Where a CSO works: regions, cercles or communes, by OCHA P-code (empty: everywhere)."""
+
+    regions: list[PCode] = Field(default_factory=list, description="e.g. ML01")
+    cercles: list[PCode] = Field(default_factory=list, description="e.g. ML0101")
+    communes: list[PCode] = Field(default_factory=list, description="e.g. ML010101")
+
+
+class Partner(Strict):
+    """A CSO that receives complaints for an area and some categories."""
+
+    id: Id
+    name: Text
+    example: bool = Field(default=False, description="a placeholder, not a real organisation")
+    desk: bool = Field(default=False, description="the programme desk: gets what nobody covers")
+    area: Area = Field(default_factory=Area)
+    categories: list[Id] = Field(default_factory=list, description="empty: every category")
+    ack_days: int = Field(default=5, ge=1, le=60, description="days to acknowledge a complaint")
+
+
+class PartnersFile(Strict):
+    """`partners.yaml`: the CSO directory used to route complaints."""
+
+    partners: list[Partner] = Field(min_length=1)

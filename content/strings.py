@@ -11,7 +11,7 @@ from content.text import fold
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("menu", "help", "language", "stop", "resume", "forget")
+COMMANDS = ("menu", "help", "language", "stop", "resume", "forget", "complaint")
 
 
 class _Params(dict[str, Any]):

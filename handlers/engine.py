@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from content.pack import ContentPack
 from content.text import clean_input, fold
+from handlers.complaint import ComplaintFlow
+from handlers.cso import CsoFlow
 from handlers.flow import Flow, Router
 from handlers.language import LanguageFlow
 from handlers.learn import LearnFlow
@@ -44,11 +47,21 @@ class EngineSettings:
 
     conversation_ttl: timedelta = timedelta(hours=24)
     max_text_length: int = 4000
+    complaint_daily_limit: int = 5
 
 
 def default_flows() -> list[Flow]:
     """The flows every deployment has."""
-    return [MenuFlow(), LanguageFlow(), ProfileFlow(), PrivacyFlow(), LearnFlow(), SearchFlow()]
+    return [
+        MenuFlow(),
+        LanguageFlow(),
+        ProfileFlow(),
+        PrivacyFlow(),
+        LearnFlow(),
+        SearchFlow(),
+        ComplaintFlow(),
+        CsoFlow(),
+    ]
 
 
 class Engine:
@@ -63,6 +76,7 @@ class Engine:
         free_text: str | None = "search",
         settings: EngineSettings | None = None,
         clock: Clock = utc_now,
+        rng: random.Random | None = None,
     ) -> None:
         self._store = store
         # A callable, so that a reloaded pack (SIGHUP) is picked up by the next message.
@@ -70,6 +84,8 @@ class Engine:
         self._router = Router(flows if flows is not None else default_flows(), free_text)
         self._settings = settings or EngineSettings()
         self._clock = clock
+        # References must not be guessable: the system's generator unless a test passes one.
+        self._rng = rng or random.SystemRandom()
         self._locks = KeyedLocks()
 
     @property
@@ -137,7 +153,16 @@ class Engine:
             user_key=key, flow="menu", step="main", updated_at=now
         )
         user = replace(user, last_seen_at=now, last_inbound_at=now)
-        return Turn(inbound, now, tx, pack, user, conversation)
+        return Turn(
+            inbound,
+            now,
+            tx,
+            pack,
+            user,
+            conversation,
+            rng=self._rng,
+            complaint_daily_limit=self._settings.complaint_daily_limit,
+        )
 
     def _expired(self, turn: Turn) -> bool:
         idle = turn.now - turn.loaded.updated_at
@@ -151,10 +176,17 @@ class Engine:
             self._event(turn, inbound.event)
             return
         text = clean_input(inbound.text, self._settings.max_text_length) if inbound.text else ""
+        if text:
+            for flow in self._router.flows.values():
+                if await flow.on_any_text(turn, self._router, text):
+                    return
         command = turn.pack.texts.command_for(text) if text else None
         if inbound.chat_type == "group":
             # Groups get only what was asked of the bot; everything personal is in private.
-            if command in ("menu", "help"):
+            owner = self._router.owner(inbound.choice) if inbound.choice else None
+            if owner is not None and owner.works_in_groups:
+                await self._choice(turn, inbound.choice or "")
+            elif command in ("menu", "help"):
                 turn.replies.append(
                     Reply(
                         text=turn.t("group.private_only"),
@@ -246,6 +278,8 @@ class Engine:
             await privacy.resume(turn)
         elif command == "forget":
             await privacy.show(turn, self._router)
+        elif command == "complaint":
+            await self._router.start(turn, "complaint")
 
     async def _number(self, turn: Turn, text: str) -> None:
         offered = turn.offered

@@ -40,6 +40,17 @@ class Flow:
         """Handle a photo, voice note or document; False if this step does not expect one."""
         return False
 
+    async def on_free_text(self, turn: Turn, router: Router, text: str) -> bool:
+        """Claim free text before search does (a complaint reference, say); False to pass."""
+        return False
+
+    async def on_any_text(self, turn: Turn, router: Router, text: str) -> bool:
+        """Claim text before everything else, in any chat, groups too (CSO commands)."""
+        return False
+
+    # Whether this flow's buttons are pressed in groups (a CSO's chat).
+    works_in_groups: bool = False
+
 
 class Router:
     """The flows by name, with the fallback for free text."""

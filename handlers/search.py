@@ -40,6 +40,9 @@ class SearchFlow(Flow):
 
     async def on_text(self, turn: Turn, router: Router, text: str) -> bool:
         """Search the articles, or answer small talk."""
+        for flow in router.flows.values():
+            if flow is not self and await flow.on_free_text(turn, router, text):
+                return True
         kind = smalltalk_kind(turn, text)
         if kind is not None:
             turn.say(turn.t(f"smalltalk.{kind}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,8 @@ class Turn:
     pack: ContentPack
     user: UserRecord
     loaded: ConversationRecord
+    rng: random.Random = field(default_factory=random.SystemRandom)
+    complaint_daily_limit: int = 5
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None
     forgotten: bool = False

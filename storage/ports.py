@@ -9,9 +9,11 @@ from datetime import datetime
 from typing import Protocol
 
 from storage.records import (
+    ComplaintRecord,
     ConversationRecord,
     NewOutboxMessage,
     OutboxRecord,
+    QuestionRecord,
     SearchGap,
     SearchRecord,
     UserRecord,
@@ -31,7 +33,95 @@ class Session:
     conversation: ConversationRecord | None
 
 
-class Transaction(Protocol):
+class ComplaintTransaction(Protocol):
+    """Complaint reads and writes within a unit of work."""
+
+    async def complaint_by_reference(self, reference: str) -> ComplaintRecord | None:
+        """A complaint by its reference code."""
+        ...
+
+    async def complaint_by_id(self, complaint_id: str) -> ComplaintRecord | None:
+        """A complaint by id."""
+        ...
+
+    async def complaints_of(self, user_key: str) -> list[ComplaintRecord]:
+        """A citizen's complaints and those they follow, newest first."""
+        ...
+
+    async def count_complaints_since(self, user_key: str, since: datetime) -> int:
+        """How many complaints a citizen submitted since a moment."""
+        ...
+
+    async def open_complaints_at(
+        self, commune: str, category: str, since: datetime
+    ) -> list[ComplaintRecord]:
+        """Open complaints of a commune and category since a moment."""
+        ...
+
+    async def routes_of(self, complaint_id: str) -> list[str]:
+        """The CSOs a complaint is with now."""
+        ...
+
+    async def partner_chats(self, partner_id: str) -> list[tuple[str, str]]:
+        """The (channel, chat) pairs linked to a CSO."""
+        ...
+
+    async def partner_of_chat(self, channel: str, chat_id: str) -> str | None:
+        """The CSO a chat is linked to, if any."""
+        ...
+
+    async def link_code_partner(self, code: str, now: datetime) -> str | None:
+        """The CSO a link code was made for, while it is valid."""
+        ...
+
+    async def recipients(self, complaint_id: str) -> list[tuple[str, str, str, str]]:
+        """Who hears of a complaint's progress: (user key, channel, chat, language)."""
+        ...
+
+    async def question(self, question_id: str) -> QuestionRecord | None:
+        """A CSO's question by id."""
+        ...
+
+    def save_complaint(self, record: ComplaintRecord) -> None:
+        """Insert or update a complaint."""
+        ...
+
+    def add_route(self, complaint_id: str, partner_id: str, now: datetime) -> None:
+        """Send a complaint to a CSO (again)."""
+        ...
+
+    def drop_route(self, complaint_id: str, partner_id: str) -> None:
+        """A CSO no longer handles a complaint."""
+        ...
+
+    def add_event(
+        self,
+        complaint_id: str,
+        action: str,
+        now: datetime,
+        partner_id: str | None = None,
+        actor: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Record what happened to a complaint, by whom and when."""
+        ...
+
+    def add_follower(self, complaint_id: str, user_key: str, now: datetime) -> None:
+        """A citizen adds their voice to a complaint and follows it."""
+        ...
+
+    def link_chat(
+        self, channel: str, chat_id: str, partner_id: str, code: str, now: datetime
+    ) -> None:
+        """Link a chat to a CSO and spend the one-time code."""
+        ...
+
+    def save_question(self, record: QuestionRecord) -> None:
+        """Keep a CSO's question, or its answer."""
+        ...
+
+
+class Transaction(ComplaintTransaction, Protocol):
     """One unit of work: its writes are committed together, or not at all.
 
     Reads see committed data, not the writes queued earlier in the same unit of work: a flow
@@ -92,6 +182,10 @@ class Store(Protocol):
 
     async def search_gaps(self, since: datetime, limit: int) -> list[SearchGap]:
         """The most frequent queries answered badly or not at all since a moment."""
+        ...
+
+    async def complaints_needing_attention(self, now: datetime) -> list[ComplaintRecord]:
+        """Open complaints past their acknowledgement date, and resolved ones to follow up."""
         ...
 
     async def mark_stopped(self, user_key: str) -> None:

@@ -107,3 +107,51 @@ class SearchGap:
     unanswered: int
     best_article: str | None
     last_asked: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintRecord:
+    """A citizen's report about a public service, and where it stands."""
+
+    id: str
+    reference: str
+    channel: str
+    lang: str
+    category: str
+    commune: str
+    description: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    ack_due_at: datetime
+    user_key: str | None = None
+    chat_id: str | None = None
+    place: str | None = None
+    media: tuple[tuple[str, str], ...] = ()
+    contact_consent: bool = False
+    contact: str | None = None
+    voices: int = 1
+    public: bool = False
+    reminded: bool = False
+    escalated: bool = False
+    resolved_at: datetime | None = None
+    followup_asked: bool = False
+
+    def __repr__(self) -> str:
+        # Descriptions and contacts are personal: only the reference and status print.
+        return f"ComplaintRecord(reference={self.reference!r}, status={self.status!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRecord:
+    """A question a CSO asked a citizen about a complaint."""
+
+    id: str
+    complaint_id: str
+    partner_id: str
+    channel: str
+    chat_id: str
+    question: str
+    asked_at: datetime
+    answer: str | None = None
+    answered_at: datetime | None = None

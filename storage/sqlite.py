@@ -40,6 +40,11 @@ from storage.records import (
     from_iso,
     iso,
 )
+from storage.sqlite_complaints import (
+    ComplaintStoreMixin,
+    ComplaintTransactionMixin,
+    anonymise,
+)
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +212,9 @@ def _save_conversation(conversation: ConversationRecord, db: sqlite3.Connection)
 
 
 def _delete_user(key: str, db: sqlite3.Connection) -> None:
-    # The conversation and pending notices to this user go with it (ON DELETE CASCADE).
+    # Complaints stay, anonymous, for the CSOs' work; the conversation, reading history and
+    # pending notices to this user go with the user row (ON DELETE CASCADE).
+    anonymise(key, db)
     db.execute("DELETE FROM users WHERE key = ?", (key,))
 
 
@@ -254,7 +261,7 @@ def _record_search(search: SearchRecord, db: sqlite3.Connection) -> None:
     )
 
 
-class SqliteTransaction:
+class SqliteTransaction(ComplaintTransactionMixin):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
     def __init__(self, store: SqliteStore) -> None:
@@ -339,7 +346,7 @@ class SqliteTransaction:
         return {row[0] for row in rows}
 
 
-class SqliteStore:
+class SqliteStore(ComplaintStoreMixin):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
     def __init__(
@@ -453,6 +460,10 @@ class SqliteStore:
             )
             if key in tx.conversations or cached is not None:
                 self.cache.put(key, (user, conversation))
+
+    async def _write_ops(self, ops: list[Any]) -> None:
+        """Run writes as one transaction, outside any conversation."""
+        await self._run(partial(_write, ops))
 
     async def save_token(self, payload: str, now: datetime) -> str:
         """Store a payload under a short random token (the same payload gets the same token)."""

@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -110,8 +110,11 @@ class ConsoleChannel:
         store: Store,
         clock: Callable[[], datetime],
         policy: RetryPolicy | None = None,
+        deadlines: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._engine = engine
+        # Complaint deadlines are checked after each input too, so the terminal shows them.
+        self._deadlines = deadlines
         self._sender = ConsoleSender()
         self._worker = DeliveryWorker(store, {CHANNEL: self._sender}, clock=clock, policy=policy)
         self._clock = clock
@@ -119,6 +122,8 @@ class ConsoleChannel:
     async def exchange(self, inbound: Inbound) -> list[dict[str, Any]]:
         """Handle one input; return its replies followed by what it caused for other chats."""
         replies = [r.to_dict(inbound.chat_id) for r in await self._engine.handle(inbound)]
+        if self._deadlines is not None:
+            await self._deadlines()
         while await self._worker.run_once() > 0:
             pass
         return replies + self._sender.take()

@@ -26,6 +26,12 @@ def command_text(text: str, username: str | None) -> tuple[str, str | None] | No
     return command, rest.strip() or None
 
 
+def _replies_to_bot(message: Message, username: str | None) -> bool:
+    replied = message.reply_to_message
+    author = replied.from_user if replied else None
+    return bool(author and author.is_bot and username and author.username == username)
+
+
 def from_message(
     message: Message, update_id: int, username: str | None, now: datetime
 ) -> Inbound | None:
@@ -43,8 +49,9 @@ def from_message(
         text, payload = parsed
         if text == "/start":
             entry = payload
-    elif kind == "group":
-        # Privacy mode: in groups the bot acts on its commands and its own buttons only.
+    elif kind == "group" and not _replies_to_bot(message, username):
+        # Privacy mode: in groups the bot acts on its commands, its own buttons, and replies to
+        # its own messages (a CSO member answering "write a note").
         return None
     media = None
     if message.photo:

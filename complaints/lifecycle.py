@@ -1,0 +1,81 @@
+"""Complaint states, the actions that move between them, and the reminders they are due."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+Status = Literal["submitted", "acknowledged", "in_progress", "resolved", "not_ours", "reopened"]
+Action = Literal["ack", "progress", "resolved", "not_ours", "reopen"]
+
+# action -> the statuses it may be applied to, and the status it leads to.
+_TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
+    "ack": (frozenset({"submitted", "reopened"}), "acknowledged"),
+    "progress": (frozenset({"submitted", "acknowledged", "reopened"}), "in_progress"),
+    "resolved": (
+        frozenset({"submitted", "acknowledged", "in_progress", "reopened"}),
+        "resolved",
+    ),
+    "not_ours": (
+        frozenset({"submitted", "acknowledged", "in_progress", "reopened"}),
+        "not_ours",
+    ),
+    "reopen": (frozenset({"resolved"}), "reopened"),
+}
+
+# Statuses that still need a CSO to act.
+OPEN: frozenset[Status] = frozenset({"submitted", "acknowledged", "in_progress", "reopened"})
+# Statuses in which nobody has acknowledged the complaint yet.
+_WAITING_ACK: frozenset[Status] = frozenset({"submitted", "reopened"})
+
+
+def next_status(current: Status, action: Action) -> Status | None:
+    """Return the status `action` leads to from `current`, or None if it is not allowed."""
+    transition = _TRANSITIONS.get(action)
+    if transition is None:
+        return None
+    sources, target = transition
+    return target if current in sources else None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """What the scheduler needs to know about one complaint to decide what is due."""
+
+    status: Status
+    created_at: datetime
+    ack_due_at: datetime
+    reminded: bool = False
+    escalated: bool = False
+    resolved_at: datetime | None = None
+    followup_asked: bool = False
+
+
+def ack_due(created_at: datetime, ack_days: int) -> datetime:
+    """Return when a partner should have acknowledged a complaint created at `created_at`."""
+    return created_at + timedelta(days=ack_days)
+
+
+def due_actions(
+    t: Timeline,
+    now: datetime,
+    escalate_after: timedelta = timedelta(days=2),
+    followup_after: timedelta = timedelta(days=7),
+) -> list[str]:
+    """Return the actions due at `now`: "remind", "escalate" and/or "followup"."""
+    actions: list[str] = []
+    if t.status in _WAITING_ACK:
+        if not t.reminded and now >= t.ack_due_at:
+            actions.append("remind")
+        # Escalation only after a reminder went unanswered for `escalate_after`.
+        if t.reminded and not t.escalated and now >= t.ack_due_at + escalate_after:
+            actions.append("escalate")
+    if (
+        t.status == "resolved"
+        and t.resolved_at is not None
+        and not t.followup_asked
+        and now >= t.resolved_at + followup_after
+    ):
+        actions.append("followup")
+    return actions

@@ -1,0 +1,529 @@
+"""Reporting a problem with a public service, step by step, and following it up."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from complaints.duplicates import find_similar
+from complaints.reference import normalize_reference
+from handlers.complaint_notices import (
+    forward,
+    notify,
+    place_text,
+    short,
+)
+from handlers.complaint_submit import Draft, submit_complaint
+from handlers.flow import Flow, Router
+from handlers.menu import back_to_menu
+from handlers.messages import Choice, Location, Media
+from handlers.turn import Turn
+from storage.records import ComplaintRecord, NewOutboxMessage, QuestionRecord
+
+PLACE_LIMIT = 120
+DESCRIPTION_MIN = 10
+DESCRIPTION_LIMIT = 500
+ANSWER_LIMIT = 500
+MEDIA_LIMIT = 3
+DUPLICATE_WINDOW = timedelta(days=30)
+# Choices that work at any time (buttons in notices and articles); the others only when offered.
+ANYTIME = (
+    "complaint:new",
+    "complaint:mine",
+    "complaint:show:",
+    "complaint:answer:",
+    "complaint:solved:",
+    "complaint:unsolved:",
+    "complaint:start",
+)
+EDITABLE = ("category", "commune", "place", "description", "media", "consent")
+
+
+def describe_contact(turn: Turn) -> str:
+    """Exactly what a CSO gets when the citizen agrees to be contacted."""
+    inbound = turn.inbound
+    name = inbound.name or "?"
+    return turn.t("complaint.contact_value", name=name, channel=inbound.channel, id=inbound.user_id)
+
+
+class ComplaintFlow(Flow):
+    """Category, commune, place, description, media, consent, summary; then follow-up."""
+
+    name = "complaint"
+    stateless_choices = True
+
+    async def start(self, turn: Turn, router: Router) -> None:
+        """The home of complaints: report a new problem, or see mine."""
+        turn.goto("complaint", "home")
+        turn.say(
+            turn.t("complaint.home"),
+            [
+                Choice("complaint:new", turn.t("complaint.new")),
+                Choice("complaint:mine", turn.t("complaint.mine")),
+                back_to_menu(turn),
+            ],
+        )
+
+    # --- drawing each step -------------------------------------------------------------------
+
+    async def show(self, turn: Turn, router: Router) -> None:
+        """Draw the current step again."""
+        step, data, pack = turn.step, turn.data, turn.pack
+        lang = turn.lang
+        cancel = Choice("complaint:cancel", turn.t("complaint.cancel"))
+        if step == "category":
+            turn.say(
+                turn.t("complaint.ask_category"),
+                [
+                    Choice(
+                        f"complaint:cat:{c.id}",
+                        pack.pick(c.label, lang),
+                        pack.pick(c.short_label, lang) or None,
+                    )
+                    for c in pack.categories
+                ]
+                + [cancel],
+            )
+        elif step == "commune":
+            offered: list[Choice] = []
+            own = turn.user.commune
+            if own and own in pack.communes.by_pcode:
+                offered.append(Choice(f"complaint:commune:{own}", pack.communes.by_pcode[own].name))
+            turn.say(turn.t("complaint.ask_commune"), [*offered, cancel])
+        elif step == "place":
+            turn.say(
+                turn.t("complaint.ask_place"),
+                [Choice("complaint:skip_place", turn.t("complaint.skip")), cancel],
+            )
+        elif step == "description":
+            turn.say(turn.t("complaint.ask_description", limit=DESCRIPTION_LIMIT), [cancel])
+        elif step == "media":
+            turn.say(
+                turn.t("complaint.ask_media", count=len(data.get("media", []))),
+                [Choice("complaint:media_done", turn.t("complaint.continue")), cancel],
+            )
+        elif step == "consent":
+            turn.say(
+                turn.t("complaint.ask_consent", contact=describe_contact(turn)),
+                [
+                    Choice("complaint:consent:no", turn.t("complaint.consent_no")),
+                    Choice("complaint:consent:yes", turn.t("complaint.consent_yes")),
+                ],
+            )
+        elif step == "summary":
+            turn.say(
+                self._summary(turn, data),
+                [
+                    Choice("complaint:confirm", turn.t("complaint.confirm")),
+                    Choice("complaint:change", turn.t("complaint.change")),
+                    cancel,
+                ],
+            )
+        elif step == "change":
+            turn.say(
+                turn.t("complaint.what_to_change"),
+                [Choice(f"complaint:edit:{f}", turn.t(f"complaint.field.{f}")) for f in EDITABLE]
+                + [Choice("complaint:back_summary", turn.t("complaint.back_summary"))],
+            )
+        elif step == "answer":
+            turn.say(turn.t("complaint.ask_answer"), [back_to_menu(turn)])
+        else:
+            await self.start(turn, router)
+
+    def _summary(self, turn: Turn, data: dict[str, Any]) -> str:
+        pack, lang = turn.pack, turn.lang
+        category = pack.category(data.get("category", ""))
+        lines = [
+            turn.t("complaint.summary_title"),
+            turn.t(
+                "complaint.summary_category",
+                category=pack.pick(category.label, lang) if category else "?",
+            ),
+            turn.t(
+                "complaint.summary_commune", commune=place_text(pack, data.get("commune", ""), lang)
+            ),
+            turn.t("complaint.summary_place", place=data.get("place") or "—"),
+            turn.t("complaint.summary_description", text=data.get("description", "")),
+            turn.t("complaint.summary_media", count=len(data.get("media", []))),
+            turn.t(
+                "complaint.summary_contact_yes"
+                if data.get("consent")
+                else "complaint.summary_contact_no",
+                contact=describe_contact(turn),
+            ),
+        ]
+        return "\n".join(lines)
+
+    async def _next(self, turn: Turn, router: Router, data: dict[str, Any], step: str) -> None:
+        """Go to `step`, or back to the summary when the user was changing one answer."""
+        if data.pop("editing", False):
+            step = "summary"
+        if step == "duplicate_check":
+            await self._duplicates(turn, router, data)
+            return
+        turn.goto("complaint", step, data)
+        await self.show(turn, router)
+
+    # --- choices ------------------------------------------------------------------------------
+
+    async def on_choice(self, turn: Turn, router: Router, choice: str) -> bool:
+        """Every button of the flow."""
+        if not choice.startswith(ANYTIME) and choice not in turn.offered:
+            return False
+        parts = choice.split(":")
+        action = parts[1] if len(parts) > 1 else ""
+        value = ":".join(parts[2:])
+        data = turn.data
+        if action in ("new", "start"):
+            fresh: dict[str, Any] = {"media": []}
+            if value and turn.pack.category(value):
+                fresh["category"] = value
+                turn.goto("complaint", "commune", fresh)
+            else:
+                turn.goto("complaint", "category", fresh)
+            await self.show(turn, router)
+        elif action == "mine":
+            await self._mine(turn)
+        elif action == "show":
+            await self._show_one(turn, value)
+        elif action == "cancel":
+            turn.say(turn.t("complaint.cancelled"))
+            await router.show_menu(turn)
+        elif action == "cat" and turn.pack.category(value):
+            data["category"] = value
+            await self._next(turn, router, data, "commune")
+        elif action == "commune" and value in turn.pack.communes.by_pcode:
+            data["commune"] = value
+            await self._next(turn, router, data, "place")
+        elif action == "retype":
+            turn.goto("complaint", "commune", data)
+            await self.show(turn, router)
+        elif action == "skip_place":
+            data["place"] = None
+            await self._next(turn, router, data, "description")
+        elif action == "media_done":
+            await self._next(turn, router, data, "consent")
+        elif action == "consent":
+            data["consent"] = value == "yes"
+            await self._next(turn, router, data, "duplicate_check")
+        elif action == "dup_no":
+            turn.goto("complaint", "summary", data)
+            await self.show(turn, router)
+        elif action == "voice":
+            await self._add_voice(turn, router, value)
+        elif action == "confirm":
+            await self._confirm(turn, router, data)
+        elif action == "change":
+            turn.goto("complaint", "change", data)
+            await self.show(turn, router)
+        elif action == "back_summary":
+            turn.goto("complaint", "summary", data)
+            await self.show(turn, router)
+        elif action == "edit" and value in EDITABLE:
+            data["editing"] = True
+            turn.goto("complaint", value, data)
+            await self.show(turn, router)
+        elif action == "answer":
+            await self._start_answer(turn, value)
+        elif action in ("solved", "unsolved"):
+            await self._followup_answer(turn, router, value, solved=action == "solved")
+        else:
+            return False
+        return True
+
+    # --- typed text, places, media ------------------------------------------------------------
+
+    async def on_text(self, turn: Turn, router: Router, text: str) -> bool:
+        """Answers typed at the steps that expect text."""
+        step, data = turn.step, turn.data
+        if step == "commune":
+            await self._commune_typed(turn, router, text, data)
+        elif step == "place":
+            if len(text) > PLACE_LIMIT:
+                turn.say(turn.t("complaint.too_long", length=len(text), limit=PLACE_LIMIT))
+                await self.show(turn, router)
+            else:
+                data["place"] = text
+                await self._next(turn, router, data, "description")
+        elif step == "description":
+            if len(text) > DESCRIPTION_LIMIT:
+                turn.say(turn.t("complaint.too_long", length=len(text), limit=DESCRIPTION_LIMIT))
+                await self.show(turn, router)
+            elif len(text) < DESCRIPTION_MIN:
+                turn.say(turn.t("complaint.too_short"))
+                await self.show(turn, router)
+            else:
+                data["description"] = text
+                await self._next(turn, router, data, "media")
+        elif step == "answer":
+            await self._answer(turn, router, data, text)
+        else:
+            return False
+        return True
+
+    async def on_location(self, turn: Turn, router: Router, location: Location) -> bool:
+        """A shared position proposes the nearest commune."""
+        if turn.step != "commune":
+            return False
+        commune = turn.pack.communes.nearest(location.lat, location.lon)
+        turn.say(
+            turn.t(
+                "complaint.confirm_commune", commune=place_text(turn.pack, commune.pcode, turn.lang)
+            ),
+            [
+                Choice(f"complaint:commune:{commune.pcode}", turn.t("complaint.yes_commune")),
+                Choice("complaint:retype", turn.t("complaint.no_commune")),
+            ],
+        )
+        return True
+
+    async def on_media(self, turn: Turn, router: Router, media: Media) -> bool:
+        """Photos and voice notes are kept with the complaint and forwarded as they are."""
+        if turn.step not in ("media", "description"):
+            return False
+        data = turn.data
+        files = data.setdefault("media", [])
+        if len(files) >= MEDIA_LIMIT:
+            turn.say(turn.t("complaint.media_full", limit=MEDIA_LIMIT))
+        else:
+            files.append([media.kind, media.ref])
+            turn.say(turn.t("complaint.media_added", count=len(files)))
+        turn.goto("complaint", turn.step, data)
+        await self.show(turn, router)
+        return True
+
+    async def on_free_text(self, turn: Turn, router: Router, text: str) -> bool:
+        """A reference typed anywhere shows that complaint, if it is the user's."""
+        reference = normalize_reference(text)
+        if reference is None:
+            return False
+        await self._show_one(turn, reference.replace("-", ""))
+        return True
+
+    async def _commune_typed(
+        self, turn: Turn, router: Router, text: str, data: dict[str, Any]
+    ) -> None:
+        found = turn.pack.communes.match(text, limit=5)
+        exact = [c for c, score in found if score >= 100]
+        if len(exact) == 1 or (found and found[0][1] >= 95 and len(found) == 1):
+            data["commune"] = (exact or [found[0][0]])[0].pcode
+            await self._next(turn, router, data, "place")
+            return
+        if not found:
+            turn.say(turn.t("complaint.commune_not_found", typed=text[:40]))
+            await self.show(turn, router)
+            return
+        # Same name in several cercles, or a typo: the user picks, seeing cercle and region.
+        candidates = exact or [c for c, _ in found]
+        turn.say(
+            turn.t("complaint.pick_commune"),
+            [
+                Choice(
+                    f"complaint:commune:{c.pcode}",
+                    f"{c.name} ({c.cercle}, {c.region})",
+                    c.name[:20],
+                )
+                for c in candidates
+            ]
+            + [Choice("complaint:retype", turn.t("complaint.none_of_these"))],
+        )
+
+    # --- duplicates, confirmation -------------------------------------------------------------
+
+    async def _duplicates(self, turn: Turn, router: Router, data: dict[str, Any]) -> None:
+        others = await turn.tx.open_complaints_at(
+            data["commune"], data["category"], turn.now - DUPLICATE_WINDOW
+        )
+        others = [c for c in others if c.user_key != turn.user.key]
+        similar = find_similar(data.get("description", ""), [(c.id, c.description) for c in others])
+        if not similar:
+            turn.goto("complaint", "summary", data)
+            await self.show(turn, router)
+            return
+        match = next(c for c in others if c.id == similar[0])
+        turn.goto("complaint", "duplicate", data)
+        # Only what is public about it: no description, nothing about who reported it.
+        turn.say(
+            turn.t(
+                "complaint.duplicate",
+                date=match.created_at.strftime("%d/%m/%Y"),
+                status=turn.t(f"complaint.status.{match.status}"),
+                voices=match.voices,
+            ),
+            [
+                Choice(f"complaint:voice:{short(match.reference)}", turn.t("complaint.add_voice")),
+                Choice("complaint:dup_no", turn.t("complaint.not_same")),
+            ],
+        )
+
+    async def _add_voice(self, turn: Turn, router: Router, ref: str) -> None:
+        reference = normalize_reference(ref)
+        existing = await turn.tx.complaint_by_reference(reference) if reference else None
+        if existing is None:
+            turn.say(turn.t("input.stale_choice"))
+            await router.show_menu(turn)
+            return
+        updated = replace(existing, voices=existing.voices + 1, updated_at=turn.now)
+        turn.tx.save_complaint(updated)
+        turn.tx.add_follower(existing.id, turn.user.key, turn.now)
+        turn.tx.add_event(existing.id, "voice", turn.now, actor=turn.user.key)
+        turn.goto("menu", "main")
+        turn.say(
+            turn.t("complaint.voice_added", reference=existing.reference, voices=updated.voices),
+            [back_to_menu(turn)],
+        )
+
+    async def _confirm(self, turn: Turn, router: Router, data: dict[str, Any]) -> None:
+        limit = turn.complaint_daily_limit
+        if (
+            await turn.tx.count_complaints_since(turn.user.key, turn.now - timedelta(days=1))
+            >= limit
+        ):
+            turn.say(turn.t("complaint.limit", limit=limit))
+            await router.show_menu(turn)
+            return
+        draft = Draft(
+            category=data["category"],
+            commune=data["commune"],
+            description=data["description"],
+            place=data.get("place"),
+            media=tuple((kind, ref) for kind, ref in data.get("media", [])),
+            consent=bool(data.get("consent")),
+            contact=describe_contact(turn),
+        )
+        record, partners = await submit_complaint(
+            turn.tx,
+            turn.pack,
+            turn.now,
+            turn.rng,
+            draft,
+            user_key=turn.user.key,
+            channel=turn.inbound.channel,
+            chat_id=turn.inbound.chat_id,
+            lang=turn.lang,
+        )
+        names = ", ".join(p.name for p in turn.pack.partners if p.id in partners)
+        turn.goto("menu", "main")
+        turn.say(
+            turn.t("complaint.submitted", reference=record.reference, partners=names),
+            [Choice("complaint:mine", turn.t("complaint.mine")), back_to_menu(turn)],
+        )
+
+    # --- following up -------------------------------------------------------------------------
+
+    async def _mine(self, turn: Turn) -> None:
+        mine = await turn.tx.complaints_of(turn.user.key)
+        turn.goto("complaint", "mine")
+        if not mine:
+            turn.say(
+                turn.t("complaint.none_yet"),
+                [Choice("complaint:new", turn.t("complaint.new")), back_to_menu(turn)],
+            )
+            return
+        turn.say(
+            turn.t("complaint.mine_intro"),
+            [
+                Choice(
+                    f"complaint:show:{short(c.reference)}",
+                    f"{c.reference} · {turn.t(f'complaint.status.{c.status}')}",
+                )
+                for c in mine[:9]
+            ]
+            + [back_to_menu(turn)],
+        )
+
+    async def _show_one(self, turn: Turn, ref: str) -> None:
+        reference = normalize_reference(ref)
+        record = await turn.tx.complaint_by_reference(reference) if reference else None
+        mine = await turn.tx.complaints_of(turn.user.key) if record else []
+        if record is None or all(c.id != record.id for c in mine):
+            # Someone else's reference reveals nothing, not even that it exists.
+            turn.say(turn.t("complaint.not_yours"), [back_to_menu(turn)])
+            return
+        pack = turn.pack
+        category = pack.category(record.category)
+        turn.say(
+            turn.t(
+                "complaint.details",
+                reference=record.reference,
+                status=turn.t(f"complaint.status.{record.status}"),
+                category=pack.pick(category.label, turn.lang) if category else record.category,
+                commune=place_text(pack, record.commune, turn.lang),
+                date=record.created_at.strftime("%d/%m/%Y"),
+                voices=record.voices,
+            ),
+            [Choice("complaint:mine", turn.t("complaint.mine")), back_to_menu(turn)],
+        )
+
+    async def _start_answer(self, turn: Turn, question_id: str) -> None:
+        question = await turn.tx.question(question_id)
+        record = await turn.tx.complaint_by_id(question.complaint_id) if question else None
+        if question is None or record is None or record.user_key != turn.user.key:
+            turn.say(turn.t("input.stale_choice"), [back_to_menu(turn)])
+            return
+        turn.goto("complaint", "answer", {"question": question_id})
+        await self.show(turn, Router([]))
+
+    async def _answer(self, turn: Turn, router: Router, data: dict[str, Any], text: str) -> None:
+        question = await turn.tx.question(str(data.get("question")))
+        if question is None:
+            await router.show_menu(turn)
+            return
+        answer = text[:ANSWER_LIMIT]
+        turn.tx.save_question(replace(question, answer=answer, answered_at=turn.now))
+        record = await turn.tx.complaint_by_id(question.complaint_id)
+        reference = record.reference if record else "?"
+        lang = turn.pack.languages[0]
+        # The CSO reads the answer without learning who wrote it.
+        relay = turn.pack.texts.get(lang, "cso.answer_relayed", reference=reference, text=answer)
+        turn.send_later(
+            NewOutboxMessage(
+                question.channel, question.chat_id, "relay", {"text": relay, "choices": []}
+            )
+        )
+        if record:
+            turn.tx.add_event(record.id, "answered", turn.now, partner_id=question.partner_id)
+        turn.goto("menu", "main")
+        turn.say(turn.t("complaint.answer_sent"), [back_to_menu(turn)])
+
+    async def _followup_answer(self, turn: Turn, router: Router, ref: str, solved: bool) -> None:
+        reference = normalize_reference(ref)
+        record = await turn.tx.complaint_by_reference(reference) if reference else None
+        if record is None or record.user_key != turn.user.key or record.status != "resolved":
+            turn.say(turn.t("input.stale_choice"), [back_to_menu(turn)])
+            return
+        turn.tx.add_event(
+            record.id, "confirmed" if solved else "reopened", turn.now, actor=turn.user.key
+        )
+        if solved:
+            turn.say(turn.t("complaint.thanks_solved"), [back_to_menu(turn)])
+            return
+        reopened = replace(
+            record,
+            status="reopened",
+            updated_at=turn.now,
+            reminded=False,
+            escalated=False,
+            ack_due_at=turn.now + timedelta(days=3),
+        )
+        turn.tx.save_complaint(reopened)
+        partners = await turn.tx.routes_of(record.id)
+        await forward(turn.tx, turn.pack, turn.now, reopened, partners, "cso.forward.reopened")
+        await notify(
+            turn.tx, turn.pack, turn.now, reopened, "complaint.notice.reopened", skip=turn.user.key
+        )
+        turn.say(turn.t("complaint.reopened", reference=record.reference), [back_to_menu(turn)])
+
+
+def question_record(
+    qid: str,
+    complaint: ComplaintRecord,
+    partner_id: str,
+    channel: str,
+    chat: str,
+    text: str,
+    turn: Turn,
+) -> QuestionRecord:
+    """A CSO's question, ready to store."""
+    return QuestionRecord(qid, complaint.id, partner_id, channel, chat, text, turn.now)

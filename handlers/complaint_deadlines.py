@@ -1,0 +1,82 @@
+"""Deadlines: remind a CSO that has not acknowledged, escalate to the desk, follow up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from typing import cast
+
+from complaints.lifecycle import Status, Timeline, due_actions
+from content.pack import ContentPack
+from handlers.complaint_notices import desk_ids, forward
+from handlers.messages import Choice, Reply
+from storage.ports import Store, Transaction
+from storage.records import ComplaintRecord, NewOutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+async def check_deadlines(store: Store, pack: ContentPack, now: datetime) -> int:
+    """Act on every complaint whose deadline has passed; return how many actions were taken."""
+    taken = 0
+    for record in await store.complaints_needing_attention(now):
+        timeline = Timeline(
+            status=cast(Status, record.status),
+            created_at=record.created_at,
+            ack_due_at=record.ack_due_at,
+            reminded=record.reminded,
+            escalated=record.escalated,
+            resolved_at=record.resolved_at,
+            followup_asked=record.followup_asked,
+        )
+        actions = due_actions(timeline, now)
+        if not actions:
+            continue
+        async with store.transaction() as tx:
+            updated = record
+            if "remind" in actions:
+                partners = await tx.routes_of(record.id)
+                await forward(tx, pack, now, record, partners, "cso.forward.reminder")
+                tx.add_event(record.id, "reminded", now)
+                updated = replace(updated, reminded=True)
+            if "escalate" in actions:
+                desks = desk_ids(pack)
+                for desk in desks:
+                    tx.add_route(record.id, desk, now)
+                await forward(tx, pack, now, record, desks, "cso.forward.escalated")
+                tx.add_event(record.id, "escalated", now)
+                updated = replace(updated, escalated=True)
+            if "followup" in actions:
+                _ask_citizen(tx, pack, record, now)
+                updated = replace(updated, followup_asked=True)
+            tx.save_complaint(updated)
+        taken += len(actions)
+    return taken
+
+
+def _ask_citizen(
+    tx: Transaction, pack: ContentPack, record: ComplaintRecord, now: datetime
+) -> None:
+    """A week after 'resolved': is it really solved? (Only if the citizen can still be reached.)"""
+    if not record.chat_id:
+        return
+    texts, lang = pack.texts, record.lang
+    ref = record.reference.replace("-", "")
+    reply = Reply(
+        text=texts.get(lang, "complaint.followup", reference=record.reference),
+        choices=(
+            Choice(f"complaint:solved:{ref}", texts.get(lang, "complaint.yes_solved")),
+            Choice(f"complaint:unsolved:{ref}", texts.get(lang, "complaint.not_solved")),
+        ),
+    )
+    tx.enqueue(
+        NewOutboxMessage(
+            record.channel,
+            record.chat_id,
+            "followup",
+            reply.to_dict(record.chat_id),
+            user_key=record.user_key,
+        ),
+        now,
+    )

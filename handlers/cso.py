@@ -1,0 +1,246 @@
+"""CSOs at work in their own chat: linking the chat, acting on complaints, asking citizens."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+from typing import cast
+
+from complaints.lifecycle import Action, Status, next_status
+from complaints.reference import normalize_reference
+from handlers.complaint_notices import desk_ids, forward, notify, short
+from handlers.flow import Flow, Router
+from handlers.messages import Choice, Reply
+from handlers.turn import Turn
+from storage.records import ComplaintRecord, NewOutboxMessage, QuestionRecord
+
+_LINK = re.compile(r"^/?lier\s+([A-Za-z0-9-]{4,16})$", re.IGNORECASE)
+NOTE_LIMIT = 500
+# Buttons that change the status at once, and those that need a text first.
+_AT_ONCE: dict[str, Action] = {"ack": "ack", "progress": "progress"}
+_ASKS = {"done": "note", "notours": "reason", "ask": "question"}
+
+
+class CsoFlow(Flow):
+    """The buttons under a forwarded complaint, usable only from the CSO's linked chat."""
+
+    name = "cso"
+    stateless_choices = True
+    works_in_groups = True
+
+    async def show(self, turn: Turn, router: Router) -> None:
+        """Repeat what is awaited from the CSO member."""
+        turn.say(turn.t(f"cso.ask_{turn.step}"))
+
+    async def on_any_text(self, turn: Turn, router: Router, text: str) -> bool:
+        """`/lier CODE` from any chat, and the note, reason or question a member was asked."""
+        linked = _LINK.match(text)
+        if linked:
+            await self._link(turn, linked[1].upper())
+            return True
+        data = turn.data
+        if turn.flow != "cso" or data.get("chat") != turn.inbound.chat_id:
+            return False
+        if turn.step not in ("note", "reason", "question"):
+            return False
+        record = await turn.tx.complaint_by_reference(str(data.get("reference")))
+        if record is None:
+            return False
+        await self._with_text(turn, record, str(data.get("partner")), turn.step, text[:NOTE_LIMIT])
+        return True
+
+    async def _link(self, turn: Turn, code: str) -> None:
+        partner_id = await turn.tx.link_code_partner(code, turn.now)
+        partner = turn.pack.partner(partner_id) if partner_id else None
+        if partner is None:
+            turn.say(turn.t("cso.link_bad"))
+            return
+        turn.tx.link_chat(turn.inbound.channel, turn.inbound.chat_id, partner.id, code, turn.now)
+        turn.say(turn.t("cso.link_done", name=partner.name))
+
+    async def on_choice(self, turn: Turn, router: Router, choice: str) -> bool:
+        """Act on a complaint; anyone else than its CSO is told the button is not theirs."""
+        parts = choice.split(":")
+        if len(parts) != 3:
+            return False
+        action, reference = parts[1], normalize_reference(parts[2])
+        record = await turn.tx.complaint_by_reference(reference) if reference else None
+        partner_id = await turn.tx.partner_of_chat(turn.inbound.channel, turn.inbound.chat_id)
+        routes = await turn.tx.routes_of(record.id) if record else []
+        if (
+            record is None
+            or partner_id is None
+            or (partner_id not in routes and partner_id not in desk_ids(turn.pack))
+        ):
+            turn.say(turn.t("cso.not_yours"))
+            return True
+        if action in _AT_ONCE:
+            await self._change(turn, record, partner_id, _AT_ONCE[action])
+        elif action == "nonote":
+            await self._with_text(turn, record, partner_id, "note", "")
+        elif action in _ASKS:
+            step = _ASKS[action]
+            turn.goto(
+                "cso",
+                step,
+                {
+                    "reference": record.reference,
+                    "chat": turn.inbound.chat_id,
+                    "partner": partner_id,
+                },
+            )
+            choices = (
+                [Choice(f"cso:nonote:{short(record.reference)}", turn.t("cso.no_note"))]
+                if step == "note"
+                else []
+            )
+            turn.say(turn.t(f"cso.ask_{step}", reference=record.reference), choices)
+        else:
+            return False
+        return True
+
+    async def _change(
+        self,
+        turn: Turn,
+        record: ComplaintRecord,
+        partner_id: str,
+        action: Action,
+        note: str | None = None,
+    ) -> ComplaintRecord | None:
+        status = next_status(cast(Status, record.status), action)
+        if status is None:
+            turn.say(
+                turn.t(
+                    "cso.not_now",
+                    reference=record.reference,
+                    status=turn.t(f"complaint.status.{record.status}"),
+                )
+            )
+            return None
+        updated = replace(
+            record,
+            status=status,
+            updated_at=turn.now,
+            resolved_at=turn.now if status == "resolved" else record.resolved_at,
+            followup_asked=False if status == "resolved" else record.followup_asked,
+        )
+        turn.tx.save_complaint(updated)
+        turn.tx.add_event(
+            record.id, action, turn.now, partner_id=partner_id, actor=turn.user.key, note=note
+        )
+        await notify(
+            turn.tx,
+            turn.pack,
+            turn.now,
+            updated,
+            f"complaint.notice.{status}",
+            note=self._note(turn, note),
+        )
+        turn.say(
+            turn.t(
+                "cso.done",
+                reference=record.reference,
+                status=turn.t(f"complaint.status.{status}"),
+                who=turn.inbound.name or "?",
+            )
+        )
+        return updated
+
+    def _note(self, turn: Turn, note: str | None) -> str:
+        return turn.t("complaint.notice.note", note=note) if note else ""
+
+    async def _with_text(
+        self, turn: Turn, record: ComplaintRecord, partner_id: str, step: str, text: str
+    ) -> None:
+        turn.goto("menu", "main")
+        if step == "note":
+            await self._change(turn, record, partner_id, "resolved", text or None)
+        elif step == "reason":
+            await self._reroute(turn, record, partner_id, text)
+        elif step == "question":
+            await self._ask_citizen(turn, record, partner_id, text)
+
+    async def _reroute(
+        self, turn: Turn, record: ComplaintRecord, partner_id: str, reason: str
+    ) -> None:
+        pack = turn.pack
+        desks = desk_ids(pack)
+        turn.tx.drop_route(record.id, partner_id)
+        turn.tx.add_event(
+            record.id, "not_ours", turn.now, partner_id=partner_id, actor=turn.user.key, note=reason
+        )
+        days = min((p.ack_days for p in pack.partners if p.desk), default=3)
+        # Back to the desk, which routes it again: the clock of acknowledgement restarts.
+        updated = replace(
+            record,
+            status="submitted",
+            updated_at=turn.now,
+            reminded=False,
+            escalated=False,
+            ack_due_at=turn.now + timedelta(days=days),
+        )
+        turn.tx.save_complaint(updated)
+        if partner_id not in desks:
+            for desk in desks:
+                turn.tx.add_route(record.id, desk, turn.now)
+            partner = pack.partner(partner_id)
+            await forward(
+                turn.tx,
+                pack,
+                turn.now,
+                updated,
+                desks,
+                "cso.forward.rerouted",
+                partner=partner.name if partner else partner_id,
+                reason=reason,
+            )
+        await notify(turn.tx, pack, turn.now, updated, "complaint.notice.rerouted")
+        turn.say(turn.t("cso.rerouted", reference=record.reference))
+
+    async def _ask_citizen(
+        self, turn: Turn, record: ComplaintRecord, partner_id: str, question: str
+    ) -> None:
+        if not record.chat_id or not question:
+            turn.say(turn.t("cso.citizen_unreachable", reference=record.reference))
+            return
+        qid = uuid.UUID(int=turn.rng.getrandbits(128)).hex[:16]
+        turn.tx.save_question(
+            QuestionRecord(
+                qid,
+                record.id,
+                partner_id,
+                turn.inbound.channel,
+                turn.inbound.chat_id,
+                question,
+                turn.now,
+            )
+        )
+        turn.tx.add_event(
+            record.id,
+            "question",
+            turn.now,
+            partner_id=partner_id,
+            actor=turn.user.key,
+            note=question,
+        )
+        lang = record.lang
+        texts = turn.pack.texts
+        # Neither side learns who the other is: the bot relays, names stay out.
+        reply = Reply(
+            text=texts.get(
+                lang, "complaint.question", reference=record.reference, question=question
+            ),
+            choices=(Choice(f"complaint:answer:{qid}", texts.get(lang, "complaint.answer")),),
+        )
+        turn.send_later(
+            NewOutboxMessage(
+                record.channel,
+                record.chat_id,
+                "question",
+                reply.to_dict(record.chat_id),
+                user_key=record.user_key,
+            )
+        )
+        turn.say(turn.t("cso.question_sent", reference=record.reference))
