@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(PY) bench/engine.py
 	$(PY) bench/search.py
 	$(PY) bench/telegram.py
+	$(PY) bench/complaints.py
 
 check-content: $(STAMP)
 	$(PY) -m bot content check

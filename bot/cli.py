@@ -67,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
         help="add the contact of citizens who agreed to be contacted",
     )
     export.add_argument("--db", type=Path, help=_DB_HELP)
+
+    cso = commands.add_parser("cso", help="the CSOs that receive complaints, and their chats")
+    cso_actions = cso.add_subparsers(dest="action", metavar="ACTION", required=True)
+    link = cso_actions.add_parser("link-code", help="a one-time code that links a chat to a CSO")
+    link.add_argument("cso_id", metavar="CSO_ID")
+    link.add_argument("--db", type=Path, help=_DB_HELP)
+    listing = cso_actions.add_parser("list", help="CSOs, their coverage and linked chats")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--db", type=Path, help=_DB_HELP)
     return parser
 
 
@@ -105,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot import export
 
         return export.run(args, settings)
+    if args.command == "cso":
+        from bot import cso_cli
+
+        return cso_cli.run(args, settings)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "chat":
