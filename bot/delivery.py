@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -80,6 +80,7 @@ class DeliveryWorker:
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
         lease_seconds: float = 120.0,
+        on_dead: Callable[[OutboxRecord], Awaitable[object]] | None = None,
     ) -> None:
         self._store = store
         self._senders = dict(senders)
@@ -87,6 +88,8 @@ class DeliveryWorker:
         self._clock = clock
         self._rng = rng or random.Random()
         self._lease = lease_seconds
+        # What to do with a row that will never be delivered (a forward goes to the desk).
+        self._on_dead = on_dead
 
     async def run_once(self, limit: int = 100) -> int:
         """Send what is due now; return how many were sent."""
@@ -114,6 +117,8 @@ class DeliveryWorker:
             await self._store.mark_failed(row.id, str(exc), retry, now)
             if exc.blocked and row.user_key:
                 await self._store.mark_stopped(row.user_key)
+            if retry is None:
+                await self._dead(row)
             log.warning(
                 "delivery of %s %s failed (attempt %d): %s",
                 row.kind,
@@ -128,9 +133,19 @@ class DeliveryWorker:
             retry = self._policy.next_attempt(row.attempts, now, self._rng, None)
             await self._store.mark_failed(row.id, f"{type(exc).__name__}: {exc}", retry, now)
             log.exception("delivery of %s %s crashed", row.kind, row.id)
+            if retry is None:
+                await self._dead(row)
             return 0
         await self._store.mark_sent(row.id, self._clock(), platform_id)
         return 1
+
+    async def _dead(self, row: OutboxRecord) -> None:
+        if self._on_dead is None:
+            return
+        try:
+            await self._on_dead(row)
+        except Exception:
+            log.exception("handling the dead %s %s failed", row.kind, row.id)
 
     async def run_forever(self, interval: float, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set, looking for due rows every `interval` seconds."""

@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.app import App
 from bot.delivery import DeliveryWorker, RetryPolicy, Sender
 from bot.open311 import add_open311_routes
+from handlers.complaint_deadlines import reroute_undelivered
 from handlers.engine import utc_now
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ async def run_channels(app: App) -> int:
             senders,
             policy=RetryPolicy(settings.delivery_max_attempts, settings.delivery_backoff_seconds),
             clock=utc_now,
+            on_dead=lambda row: reroute_undelivered(app.store, app.packs.get(), utc_now(), row),
         )
         tasks.append(
             asyncio.create_task(

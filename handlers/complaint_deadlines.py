@@ -12,7 +12,7 @@ from content.pack import ContentPack
 from handlers.complaint_notices import desk_ids, forward
 from handlers.messages import Choice, Reply
 from storage.ports import Store, Transaction
-from storage.records import ComplaintRecord, NewOutboxMessage
+from storage.records import ComplaintRecord, NewOutboxMessage, OutboxRecord
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +80,24 @@ def _ask_citizen(
         ),
         now,
     )
+
+
+async def reroute_undelivered(
+    store: Store, pack: ContentPack, now: datetime, row: OutboxRecord
+) -> bool:
+    """A forward that could never reach a CSO's chat goes to the desk; True if it did."""
+    complaint_id = row.payload.get("complaint")
+    partner_id = row.payload.get("partner")
+    desks = desk_ids(pack)
+    if row.kind != "forward" or not isinstance(complaint_id, str) or partner_id in desks:
+        return False
+    async with store.transaction() as tx:
+        record = await tx.complaint_by_id(complaint_id)
+        if record is None:
+            return False
+        for desk in desks:
+            tx.add_route(record.id, desk, now)
+        tx.add_event(record.id, "undelivered", now, partner_id=str(partner_id))
+        await forward(tx, pack, now, record, desks, "cso.forward.undelivered")
+    log.warning("complaint %s could not reach its CSO: sent to the desk", record.reference)
+    return True

@@ -130,7 +130,13 @@ async def forward(
         reached.append(partner_id)
         text = forward_text(pack, complaint, pack.texts.get(lang, header_key, **params))
         for channel, chat in chats:
-            reply = Reply(text=text, choices=cso_buttons(pack, complaint))
+            # The complaint and CSO travel with the row: if it can never be delivered, the
+            # delivery worker hands it to the desk instead (see reroute_undelivered).
+            reply = Reply(
+                text=text,
+                choices=cso_buttons(pack, complaint),
+                extra={"complaint": complaint.id, "partner": partner_id},
+            )
             tx.enqueue(NewOutboxMessage(channel, chat, "forward", reply.to_dict(chat)), now)
             for kind, ref in complaint.media:
                 # A file id only means something on the platform it came from.

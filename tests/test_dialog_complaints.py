@@ -421,3 +421,45 @@ async def test_forget_keeps_complaints_anonymous(world: World) -> None:
     assert rows == [(reference, None, None, None, 0)]
     out = await world.tap("awa", f"cso:ack:{reference.replace('-', '')}", chat="cso-kayes")
     assert "reçu" in texts(out, "cso-kayes") and not texts(out, "fanta")
+
+
+async def test_a_cso_chat_that_never_receives_hands_over_to_the_desk(world: World) -> None:
+    from bot.delivery import DeliveryWorker, RetryPolicy, SendError
+    from handlers.complaint_deadlines import reroute_undelivered
+    from handlers.messages import Reply
+
+    class Unreachable:
+        async def send(self, chat_id: str, reply: Reply) -> str | None:
+            raise SendError("chat unreachable")
+
+    await world.link("bureau-programme", "desk", member="desk-lead")
+    # The Kayes CSO's chat is on another platform, which keeps failing.
+    code = "FLAKYKAY"
+    await world.store.create_link_code("exemple-kayes", code, world.clock() + timedelta(days=1))
+    await world.console.exchange(
+        Inbound(
+            channel="flaky",
+            user_id="k",
+            chat_id="kayes-group",
+            chat_type="group",
+            received_at=world.clock(),
+            text=f"/lier {code}",
+        )
+    )
+    await world.onboard("fanta")
+    reference, out = await _submit(world, "fanta")
+    assert not texts(out, "desk")
+    worker = DeliveryWorker(
+        world.store,
+        {"flaky": Unreachable()},
+        clock=world.clock,
+        policy=RetryPolicy(max_attempts=3, base_seconds=1),
+        on_dead=lambda row: reroute_undelivered(world.store, world.pack, world.clock(), row),
+    )
+    for _ in range(3):  # retried, then given up
+        await worker.run_once()
+        world.clock.advance(minutes=5)
+    out = await world.say("fanta", "menu")
+    assert reference in texts(out, "desk") and "n'a pas pu être remis" in texts(out, "desk")
+    routes = await world.store.fetch_all("SELECT partner_id FROM complaint_routes ORDER BY 1")
+    assert routes == [("bureau-programme",), ("exemple-kayes",)]
