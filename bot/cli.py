@@ -144,7 +144,7 @@ async def _chat(settings: object, *, jsonl: bool, user: str) -> int:
     from bot.channels.console import ConsoleChannel, utc_clock
     from bot.delivery import RetryPolicy
     from bot.settings import Settings
-    from handlers.complaint_deadlines import check_deadlines
+    from handlers.clocks import run_clocks
 
     assert isinstance(settings, Settings)
     app = await build_app(settings)
@@ -157,7 +157,7 @@ async def _chat(settings: object, *, jsonl: bool, user: str) -> int:
             app.store,
             utc_clock,
             policy,
-            deadlines=lambda: check_deadlines(app.store, app.packs.get(), utc_clock()),
+            deadlines=lambda: run_clocks(app.store, app.packs.get(), utc_clock()),
         )
         if jsonl:
             await console.run_jsonl(sys.stdin, sys.stdout)

@@ -41,7 +41,9 @@ def check(path: Path) -> int:
     total = len(pack.articles)
     print(
         f"content pack '{pack.manifest.id}' is valid: {total} articles in "
-        f"{len(pack.themes)} themes, {len(pack.categories)} complaint categories"
+        f"{len(pack.themes)} themes, {len(pack.categories)} complaint categories, "
+        f"{len(pack.quizzes)} quizzes of "
+        f"{sum(len(q.questions) for q in pack.quizzes.values())} questions"
     )
     for lang, fields in pack.coverage().items():
         shown = ", ".join(f"{name} {count}/{total}" for name, count in fields.items())

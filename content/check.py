@@ -6,7 +6,15 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
 from content.communes import CommuneIndex
-from content.schema import Article, ComplaintCategory, Partner, Theme
+from content.schema import (
+    EXPLANATION_LIMIT,
+    OPTION_LIMIT,
+    Article,
+    ComplaintCategory,
+    Partner,
+    Quiz,
+    Theme,
+)
 
 # What the channels can draw: WhatsApp reply buttons take 20 characters, list rows 24.
 BUTTON_LIMIT = 20
@@ -147,4 +155,36 @@ def check_partners(
         ]
     if not any(p.desk for p in partners):
         problems.append("partners.yaml: partners: one entry needs desk: true (the programme desk)")
+    return problems
+
+
+def check_quizzes(quizzes: Mapping[str, tuple[str, Quiz]], articles: Collection[str]) -> list[str]:
+    """One right option each, short options and explanations, existing articles."""
+    problems: list[str] = []
+    for quiz_id, (where, quiz) in quizzes.items():
+        if where.rsplit("/", 1)[-1] != f"{quiz_id}.yaml":
+            problems.append(f"{where}: id: '{quiz_id}' does not match the file name")
+        problems += _labels(where, "title", quiz.title, quiz.short_title)
+        seen: set[str] = set()
+        for n, question in enumerate(quiz.questions):
+            at = f"{where}: questions.{n}"
+            if question.id in seen:
+                problems.append(f"{at}.id: '{question.id}' appears twice")
+            seen.add(question.id)
+            right = sum(option.correct for option in question.options)
+            if right != 1:
+                problems.append(f"{at}.options: {right} options are correct, exactly 1 must be")
+            for m, option in enumerate(question.options):
+                if len(option.text["fr"]) > OPTION_LIMIT:
+                    problems.append(
+                        f"{at}.options.{m}.text.fr: {len(option.text['fr'])} characters "
+                        f"(max {OPTION_LIMIT})"
+                    )
+            for lang, text in question.explanation.items():
+                if len(text) > EXPLANATION_LIMIT:
+                    problems.append(
+                        f"{at}.explanation.{lang}: {len(text)} characters (max {EXPLANATION_LIMIT})"
+                    )
+            if question.article not in articles:
+                problems.append(f"{at}.article: no article '{question.article}'")
     return problems

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from content.check import check_partners, coverage, cross_check
+from content.check import check_partners, check_quizzes, coverage, cross_check
 from content.communes import CommuneIndex
 from content.pages import paginate
 from content.schema import (
@@ -19,6 +19,7 @@ from content.schema import (
     ComplaintsFile,
     Partner,
     PartnersFile,
+    Quiz,
     Theme,
     ThemesFile,
 )
@@ -90,6 +91,7 @@ class ContentPack:
     articles: Mapping[str, Article] = field(default_factory=dict)
     categories: tuple[ComplaintCategory, ...] = ()
     partners: tuple[Partner, ...] = ()
+    quizzes: Mapping[str, Quiz] = field(default_factory=dict)
     smalltalk: Mapping[str, str] = field(default_factory=dict)
     _pages: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
     _search: list[SearchIndex] = field(default_factory=list, repr=False)
@@ -251,6 +253,15 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
             codes, themes.themes, articles, complaints.categories, duplicates, broken
         )
     partners = _model(PartnersFile, path, "partners.yaml", problems)
+    quizzes: dict[str, tuple[str, Quiz]] = {}
+    for file in sorted((path / "quizzes").glob("*.yaml")):
+        relative = file.relative_to(path).as_posix()
+        quiz = _model(Quiz, path, relative, problems)
+        if quiz is not None:
+            if quiz.id in quizzes:
+                problems.append(f"{relative}: id: '{quiz.id}' is already used")
+            quizzes[quiz.id] = (relative, quiz)
+    problems += check_quizzes(quizzes, {*articles, *broken})
     communes: CommuneIndex | None = None
     try:
         communes = CommuneIndex.load(path / "communes.csv")
@@ -275,5 +286,6 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         articles={article.id: article for _, article in ordered},
         categories=tuple(complaints.categories),
         partners=tuple(partners.partners),
+        quizzes={qid: quiz for qid, (_, quiz) in quizzes.items()},
         smalltalk=smalltalk,
     )

@@ -136,3 +136,43 @@ class PartnersFile(Strict):
     """`partners.yaml`: the CSO directory used to route complaints."""
 
     partners: list[Partner] = Field(min_length=1)
+
+
+OPTION_LIMIT = 60
+EXPLANATION_LIMIT = 200
+
+
+class QuizOption(Strict):
+    """One answer to a quiz question."""
+
+    text: LangText = Field(description=f"at most {OPTION_LIMIT} characters in French")
+    correct: bool = False
+
+    _french = field_validator("text")(_needs_fallback)
+
+
+class QuizQuestion(Strict):
+    """A question, its options (exactly one right), why, and the article that teaches it."""
+
+    id: Id
+    text: LangText
+    options: list[QuizOption] = Field(min_length=2, max_length=4)
+    explanation: LangText = Field(description=f"at most {EXPLANATION_LIMIT} characters")
+    article: Id
+
+    _french = field_validator("text", "explanation")(_needs_fallback)
+
+
+class Quiz(Strict):
+    """`quizzes/<id>.yaml`: a quiz bank."""
+
+    id: Id
+    title: LangText
+    short_title: LangText | None = None
+    description: LangText
+    seconds: int = Field(default=30, ge=10, le=600, description="per question in groups")
+    needs_review: dict[str, bool] = Field(default_factory=dict)
+    questions: list[QuizQuestion] = Field(min_length=1)
+
+    _french = field_validator("title", "description")(_needs_fallback)
+    _french_short = field_validator("short_title")(_needs_fallback)

@@ -11,7 +11,7 @@ from content.text import fold
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("menu", "help", "language", "stop", "resume", "forget", "complaint")
+COMMANDS = ("menu", "help", "language", "stop", "resume", "forget", "complaint", "quiz", "circle")
 
 
 class _Params(dict[str, Any]):

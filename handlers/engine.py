@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 from collections.abc import Callable, Iterable
@@ -11,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 from content.pack import ContentPack
 from content.text import clean_input, fold
+from handlers.circle import CircleFlow
 from handlers.complaint import ComplaintFlow
 from handlers.cso import CsoFlow
+from handlers.engine_support import pseudonym_key
 from handlers.flow import Flow, Router
+from handlers.group_quiz import GroupQuizFlow
 from handlers.language import LanguageFlow
 from handlers.learn import LearnFlow
 from handlers.locks import KeyedLocks
@@ -21,6 +23,7 @@ from handlers.menu import MenuFlow, back_to_menu, help_text
 from handlers.messages import Inbound, Reply
 from handlers.privacy import PrivacyFlow
 from handlers.profile import ProfileFlow
+from handlers.quiz import QuizFlow
 from handlers.search import SearchFlow
 from handlers.turn import Turn
 from storage.ports import DuplicateInbound, Session, Store, Transaction
@@ -38,7 +41,7 @@ def utc_now() -> datetime:
 
 def pseudonym(user_key: str) -> str:
     """A short stable hash of a user key, for logs that must not name anyone."""
-    return hashlib.blake2s(user_key.encode(), digest_size=6).hexdigest()
+    return pseudonym_key(user_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,9 @@ def default_flows() -> list[Flow]:
         SearchFlow(),
         ComplaintFlow(),
         CsoFlow(),
+        QuizFlow(),
+        CircleFlow(),
+        GroupQuizFlow(),
     ]
 
 
@@ -278,8 +284,8 @@ class Engine:
             await privacy.resume(turn)
         elif command == "forget":
             await privacy.show(turn, self._router)
-        elif command == "complaint":
-            await self._router.start(turn, "complaint")
+        elif command in ("complaint", "quiz", "circle"):
+            await self._router.start(turn, command)
 
     async def _number(self, turn: Turn, text: str) -> None:
         offered = turn.offered

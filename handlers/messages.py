@@ -52,6 +52,8 @@ class Inbound:
     event: str | None = None
     # Where the user came from (a deep-link payload: a poster, a radio spot, a training).
     entry: str | None = None
+    # Whether the sender administers the group (the channel checks; group quizzes need it).
+    admin: bool = False
 
     @property
     def user_key(self) -> str:

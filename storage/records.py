@@ -155,3 +155,31 @@ class QuestionRecord:
     asked_at: datetime
     answer: str | None = None
     answered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupQuizRecord:
+    """A quiz running in a group chat: which question, until when, and its posted message."""
+
+    id: str
+    channel: str
+    chat_id: str
+    quiz_id: str
+    seed: int
+    position: int
+    deadline: datetime
+    started_at: datetime
+    status: str = "running"
+    question_row: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CircleQuizRecord:
+    """A quiz a circle's facilitator started, to be played by each member until a deadline."""
+
+    id: str
+    circle_id: str
+    quiz_id: str
+    deadline: datetime
+    started_at: datetime
+    status: str = "running"

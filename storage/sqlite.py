@@ -45,6 +45,7 @@ from storage.sqlite_complaints import (
     ComplaintTransactionMixin,
     anonymise,
 )
+from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +262,7 @@ def _record_search(search: SearchRecord, db: sqlite3.Connection) -> None:
     )
 
 
-class SqliteTransaction(ComplaintTransactionMixin):
+class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
     def __init__(self, store: SqliteStore) -> None:
@@ -346,7 +347,7 @@ class SqliteTransaction(ComplaintTransactionMixin):
         return {row[0] for row in rows}
 
 
-class SqliteStore(ComplaintStoreMixin):
+class SqliteStore(ComplaintStoreMixin, QuizStoreMixin):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
     def __init__(

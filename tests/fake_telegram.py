@@ -58,6 +58,7 @@ class FakeTelegram:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _messages: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
     url: str = ""
+    admins: set[int] = field(default_factory=set)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeTelegram:
@@ -171,6 +172,27 @@ class FakeTelegram:
             return message
         if method in ("editMessageText", "editMessageReplyMarkup"):
             return True
+        if method == "getChatMember":
+            uid = int(params["user_id"])
+            status = "administrator" if uid in self.admins else "member"
+            member: dict[str, Any] = {"status": status, "user": user(uid)}
+            if status == "administrator":
+                member |= {
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": True,
+                    "can_restrict_members": True,
+                    "can_promote_members": False,
+                    "can_change_info": True,
+                    "can_invite_users": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                    "can_send_welcome_messages": False,
+                }
+            return member
         return True
 
 

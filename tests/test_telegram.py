@@ -109,14 +109,15 @@ async def test_language_hint_and_location_and_photo(rig: Rig) -> None:
 
 async def test_more_than_eight_choices_go_behind_plus(rig: Rig) -> None:
     fake = rig.fake
-    for update in (
-        text_update(9, "salut"),
-        tap_update(9, "lang:fr"),
-        tap_update(9, "menu:profile"),
-        tap_update(9, "profile:edit:region"),
-    ):
+    steps = (
+        (text_update(9, "salut"), 1),
+        (tap_update(9, "lang:fr"), 3),
+        (tap_update(9, "menu:profile"), 4),
+        (tap_update(9, "profile:edit:region"), 5),
+    )
+    for update, expected in steps:  # one at a time, as a person taps
         fake.push(update)
-    sent = await fake.wait_sent(5, 9)
+        sent = await fake.wait_sent(expected, 9)
     regions = sent[4]
     datas = [b["callback_data"] for b in regions.buttons]
     assert len(datas) == 8 and datas[-1].startswith(MORE_PREFIX)
@@ -168,6 +169,9 @@ async def test_a_429_storm_delivers_everything_once_and_in_order(rig: Rig) -> No
     fake.fail("sendMessage", "429", times=4, retry_after=1)
     for uid in (21, 22, 23):
         fake.push(text_update(uid, "bonjour"))
+    for uid in (21, 22, 23):
+        # A person taps after seeing the question; updates of one user are not reordered.
+        await fake.wait_sent(1, uid, timeout=20)
         fake.push(tap_update(uid, "lang:fr"))
     for uid in (21, 22, 23):
         sent = await fake.wait_sent(3, uid, timeout=20)
@@ -309,3 +313,55 @@ def test_flood_control_limits() -> None:
     busy = FloodControl(global_rate=30, chat_rate=100, burst=100, clock=lambda: now[0])
     waits = [busy.delay(str(n), False) for n in range(40)]
     assert waits[29] == 0.0 and waits[30] > 0 and waits[39] == pytest.approx(10 / 30)
+
+
+async def test_group_quiz_on_telegram(rig: Rig, pack: ContentPack) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from handlers.clocks import run_clocks
+
+    fake, group = rig.fake, -2002
+    fake.admins = {81}
+    worker = DeliveryWorker(rig.store, {"telegram": rig.channel.sender})
+    fake.push(text_update(82, "/quiz redevabilite", cid=group, kind="supergroup"))
+    [refused] = await fake.wait_sent(1, group)
+    assert "administrateurs" in refused.text
+    fake.push(text_update(81, "/quiz@civic_test_bot redevabilite", cid=group, kind="supergroup"))
+    await fake.wait_sent(2, group)
+    await worker.run_once()  # the question goes out through the outbox
+    question = fake.sent(group)[-1]
+    assert "Question 1/10" in question.text
+    quiz = pack.quizzes["redevabilite"]
+    right = next(
+        b["callback_data"]
+        for b in question.buttons
+        if quiz.questions[0].options[int(b["callback_data"].split(":")[3])].correct
+    )
+    wrong = next(b["callback_data"] for b in question.buttons if b["callback_data"] != right)
+    fake.push(tap_update(83, right, cid=group, kind="supergroup"))
+    fake.push(tap_update(84, wrong, cid=group, kind="supergroup"))
+    fake.push(tap_update(84, right, cid=group, kind="supergroup"))
+    for _ in range(200):
+        answers = [c for c in fake.calls if c.method == "answerCallbackQuery"]
+        if len(answers) == 3:
+            break
+        await asyncio.sleep(0.02)
+    texts = [a.params.get("text", "") for a in answers]
+    assert any("Bonne réponse" in t for t in texts) and any("Ce n'est pas ça" in t for t in texts)
+    assert any("une seule réponse" in t for t in texts)
+    assert all(a.params.get("show_alert") in ("true", True) for a in answers)
+    # Nothing about who answered what reaches the group.
+    assert len(fake.sent(group)) == 3
+    later = datetime.now(UTC) + timedelta(seconds=31)
+    await run_clocks(rig.store, pack, later)
+    worker = DeliveryWorker(rig.store, {"telegram": rig.channel.sender}, clock=lambda: later)
+    await worker.run_once()
+    [edit] = [c for c in fake.calls if c.method == "editMessageText"]
+    assert edit.chat == str(group) and "2 réponse(s)" in edit.text and "Réponse :" in edit.text
+    assert "Question 2/10" in fake.sent(group)[-1].text
+    fake.push(text_update(81, "/quiz stop", cid=group, kind="supergroup"))
+    await fake.wait_sent(4, group)
+    await asyncio.sleep(0.1)
+    await worker.run_once()
+    final = fake.sent(group)[-1].text
+    assert "2 participant(s)" in final and "U83" not in final and "U84" not in final

@@ -85,8 +85,12 @@ def parse_line(line: str, now: datetime) -> Inbound:
         ):
             raise BadLine('\'media\' must be {"kind": "photo|voice|document", "ref": string}')
         media = Media(med["kind"], med["ref"])
+    admin = obj.get("admin", False)
+    if not isinstance(admin, bool):
+        raise BadLine("'admin' must be true or false")
     return Inbound(
         channel=CHANNEL,
+        admin=admin,
         user_id=sender,
         chat_id=chat,
         chat_type=chat_type,

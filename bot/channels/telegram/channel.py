@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -32,6 +33,7 @@ from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
+ALERT_LIMIT = 200  # what Telegram shows in a callback answer
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
@@ -64,9 +66,24 @@ class TelegramChannel:
         self.sender.username = me.username
 
     async def _on_message(self, message: Message, event_update: Update) -> None:
-        inbound = from_message(message, event_update.update_id, self.sender.username, utc_now())
+        admin = await self._is_admin(message)
+        inbound = from_message(
+            message, event_update.update_id, self.sender.username, utc_now(), admin
+        )
         if inbound is not None:
             await self.handle(inbound)
+
+    async def _is_admin(self, message: Message) -> bool:
+        """Whether a group command comes from an admin (only /quiz needs to know)."""
+        text = message.text or ""
+        if message.chat.type == "private" or not text.startswith("/quiz") or not message.from_user:
+            return False
+        try:
+            member = await self.bot.get_chat_member(message.chat.id, message.from_user.id)
+        except Exception as exc:
+            log.warning("could not check a group admin: %s", type(exc).__name__)
+            return False
+        return member.status in ("administrator", "creator")
 
     async def _on_member(self, member: ChatMemberUpdated, event_update: Update) -> None:
         inbound = from_member(member, event_update.update_id, utc_now())
@@ -74,18 +91,24 @@ class TelegramChannel:
             await self.handle(inbound)
 
     async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
-        # Answer first, whatever follows, so that the button stops spinning.
+        # Every tap is answered, whatever happens, so that the button stops spinning; a reply
+        # meant for the tapping member only becomes that answer, which nobody else sees.
+        private: list[str] = []
         try:
-            await query.answer()
-        except Exception as exc:  # the tap still counts even if the answer fails
-            log.warning("could not answer a callback query: %s", type(exc).__name__)
-        data = query.data or ""
-        if data.startswith(MORE_PREFIX):
-            await self._more(query, data.removeprefix(MORE_PREFIX))
-            return
-        if data.startswith(TOKEN_PREFIX):
-            data = await self._store.load_token(data.removeprefix(TOKEN_PREFIX)) or "expired:"
-        await self.handle(from_callback(query, event_update.update_id, data, utc_now()))
+            data = query.data or ""
+            if data.startswith(MORE_PREFIX):
+                await self._more(query, data.removeprefix(MORE_PREFIX))
+                return
+            if data.startswith(TOKEN_PREFIX):
+                data = await self._store.load_token(data.removeprefix(TOKEN_PREFIX)) or "expired:"
+            inbound = from_callback(query, event_update.update_id, data, utc_now())
+            private = await self.handle(inbound, private_to=str(query.from_user.id))
+        finally:
+            try:
+                text = " ".join(private)[:ALERT_LIMIT] or None
+                await query.answer(text=text, show_alert=bool(text))
+            except Exception as exc:  # the tap still counts even if the answer fails
+                log.warning("could not answer a callback query: %s", type(exc).__name__)
 
     async def _more(self, query: CallbackQuery, rest: str) -> None:
         """Show another page of a long keyboard in the same message."""
@@ -102,17 +125,29 @@ class TelegramChannel:
         except Exception as exc:
             log.warning("could not show more choices: %s", type(exc).__name__)
 
-    async def handle(self, inbound: Inbound) -> None:
-        """Run the engine and send its replies; `close` waits for handlings in progress."""
+    async def handle(self, inbound: Inbound, private_to: str | None = None) -> list[str]:
+        """Run the engine and send its replies; `close` waits for handlings in progress.
+
+        Replies only one member may see are returned when they are for `private_to` (the
+        member who tapped), else sent to that member's private chat, never to the group.
+        """
         task = asyncio.current_task()
         if task is not None:
             self._background.add(task)
+        private: list[str] = []
         try:
             for reply in await self._engine.handle(inbound):
-                await self.deliver(inbound, reply)
+                only_for = reply.extra.get("only_for")
+                if only_for is not None and only_for == private_to:
+                    private.append(reply.text)
+                elif only_for is not None:
+                    await self.deliver(inbound, replace(reply, chat=str(only_for)))
+                else:
+                    await self.deliver(inbound, reply)
         finally:
             if task is not None:
                 self._background.discard(task)
+        return private
 
     async def deliver(self, inbound: Inbound, reply: Reply) -> None:
         """Send one reply now; if Telegram fails, the outbox retries it later."""

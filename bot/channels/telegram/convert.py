@@ -33,7 +33,11 @@ def _replies_to_bot(message: Message, username: str | None) -> bool:
 
 
 def from_message(
-    message: Message, update_id: int, username: str | None, now: datetime
+    message: Message,
+    update_id: int,
+    username: str | None,
+    now: datetime,
+    admin: bool = False,
 ) -> Inbound | None:
     """A message as an Inbound; None when the bot should stay quiet (group chatter)."""
     user = message.from_user
@@ -49,6 +53,8 @@ def from_message(
         text, payload = parsed
         if text == "/start":
             entry = payload
+        elif payload:
+            text = f"{text} {payload}"  # the argument of /quiz ID or /lier CODE
     elif kind == "group" and not _replies_to_bot(message, username):
         # Privacy mode: in groups the bot acts on its commands, its own buttons, and replies to
         # its own messages (a CSO member answering "write a note").
@@ -78,6 +84,7 @@ def from_message(
         location=location,
         media=media,
         entry=entry,
+        admin=admin,
     )
 
 

@@ -67,6 +67,9 @@ class TelegramSender:
     async def send(self, chat_id: str, reply: Reply) -> str | None:
         """Send a reply (in parts if long); return the last Telegram message id."""
         async with self._chats.hold(chat_id):
+            edited = await self._edit(chat_id, reply)
+            if edited is not None:
+                return edited
             markup = await self.markup(reply.choices, 0, reply)
             last: Message | None = None
             text = reply.text
@@ -88,6 +91,25 @@ class TelegramSender:
                     ),
                 )
             return str(last.message_id) if isinstance(last, Message) else None
+
+    async def _edit(self, chat_id: str, reply: Reply) -> str | None:
+        """A reply that replaces an earlier message (a closed quiz question) edits it."""
+        row_id = reply.extra.get("edit_of")
+        row = await self._store.get_outbox(str(row_id)) if row_id else None
+        if row is None or not row.platform_message_id:
+            return None
+        message_id = int(row.platform_message_id)
+        await self._call(
+            chat_id,
+            partial(
+                self.bot.edit_message_text,
+                chat_id=int(chat_id),
+                message_id=message_id,
+                text=escape(reply.text[:4096]),
+                parse_mode="HTML",
+            ),
+        )
+        return str(message_id)
 
     def _media_call(
         self, chat_id: str, reply: Reply, caption: str | None
