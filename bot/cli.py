@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--db", type=Path, help=_DB_HELP)
 
+    quiz = commands.add_parser("quiz", help="quiz statistics")
+    quiz_actions = quiz.add_subparsers(dest="action", metavar="ACTION", required=True)
+    stats = quiz_actions.add_parser(
+        "stats", help="per quiz and question: answers, share right, by gender and age (JSON)"
+    )
+    stats.add_argument("--db", type=Path, help=_DB_HELP)
+
     cso = commands.add_parser("cso", help="the CSOs that receive complaints, and their chats")
     cso_actions = cso.add_subparsers(dest="action", metavar="ACTION", required=True)
     link = cso_actions.add_parser("link-code", help="a one-time code that links a chat to a CSO")
@@ -114,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot import export
 
         return export.run(args, settings)
+    if args.command == "quiz":
+        from bot import quiz_cli
+
+        return quiz_cli.run(args, settings)
     if args.command == "cso":
         from bot import cso_cli
 
