@@ -258,3 +258,17 @@ async def test_quiz_answers_are_kept_anonymous_for_statistics(players: Players) 
     rows = await players.store.fetch_all("SELECT * FROM quiz_answers LIMIT 1")
     columns = [r[1] for r in await players.store.fetch_all("PRAGMA table_info(quiz_answers)")]
     assert "user_key" not in columns and rows
+
+
+async def test_forget_deletes_quiz_data_but_keeps_anonymous_answers(players: Players) -> None:
+    await players.onboard("zara")
+    await players.send("zara", choice="quiz:pseudo")
+    await players.send("zara", text="Zaza")
+    await players.send("zara", choice="quiz:listed:yes")
+    await play_solo(players, "zara", "redevabilite")
+    await players.send("zara", text="oublier")
+    out = await players.send("zara", choice="privacy:forget_yes")
+    assert "scores" in text(out, "zara")
+    for table in ("quiz_results", "quiz_players", "quiz_progress"):
+        assert await players.store.fetch_all(f"SELECT COUNT(*) FROM {table}") == [(0,)]
+    assert (await players.store.fetch_all("SELECT COUNT(*) FROM quiz_answers"))[0][0] == 10
