@@ -30,6 +30,8 @@ bench: $(STAMP)
 	$(PY) bench/search.py
 	$(PY) bench/telegram.py
 	$(PY) bench/complaints.py
+	$(PY) bench/whatsapp.py
+	$(PY) bench/quiz.py
 
 check-content: $(STAMP)
 	$(PY) -m bot content check

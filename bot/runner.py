@@ -68,13 +68,30 @@ async def _telegram(
     return channel.sender
 
 
-async def _deadlines(app: App, stop: asyncio.Event, every: float = 60.0) -> None:
-    """Check complaint deadlines every minute."""
-    from handlers.complaint_deadlines import check_deadlines
+async def _whatsapp(app: App, web_app: web.Application, cleanups: list[Cleanup]) -> Sender:
+    # Only here, when WhatsApp is configured: `civicbot ask` never loads the channel.
+    from bot.channels.whatsapp.channel import from_settings
+
+    channel = from_settings(
+        app.settings,
+        app.engine,
+        app.store,
+        on_dead=lambda row: reroute_undelivered(app.store, app.packs.get(), utc_now(), row),
+    )
+    cleanups.append(channel.close)
+    await channel.start()
+    channel.add_routes(web_app)
+    log.info("whatsapp: webhook at /whatsapp/webhook")
+    return channel.sender
+
+
+async def _deadlines(app: App, stop: asyncio.Event, every: float = 1.0) -> None:
+    """Check complaint deadlines and quiz clocks every second (group questions last seconds)."""
+    from handlers.clocks import run_clocks
 
     while not stop.is_set():
         try:
-            await check_deadlines(app.store, app.packs.get(), utc_now())
+            await run_clocks(app.store, app.packs.get(), utc_now())
         except Exception:
             log.exception("deadline check failed")
         with contextlib.suppress(TimeoutError):
@@ -108,7 +125,7 @@ async def run_channels(app: App) -> int:
         if "telegram" in settings.channels:
             senders["telegram"] = await _telegram(app, web_app, tasks, cleanups)
         if "whatsapp" in settings.channels:
-            log.error("whatsapp: this version has no WhatsApp channel yet; it is not started")
+            senders["whatsapp"] = await _whatsapp(app, web_app, cleanups)
         worker = DeliveryWorker(
             app.store,
             senders,

@@ -45,8 +45,20 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=1, le=65535)
     # Partner systems POST Open311 requests with this key; unset, POST is refused.
     open311_api_key: SecretStr | None = None
+    # WhatsApp Cloud API: the access token and the business phone number's id turn it on.
     whatsapp_token: SecretStr | None = None
     whatsapp_phone_id: str | None = None
+    # Meta signs each webhook call with the app secret; the verify token answers its handshake.
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    # The Graph API base, version included: another one for tests and proxies.
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_rate: float = Field(default=80.0, gt=0, description="messages per second")
+    # Approved templates for messages outside the 24-hour window, by outbox kind (JSON:
+    # {"notice": "civicbot_notice", ...}); a kind without one waits until the user writes.
+    whatsapp_templates: dict[str, str] = Field(default_factory=dict)
+    # Languages the templates are approved in, comma-separated; the first is the fallback.
+    whatsapp_template_languages: str = "fr"
 
     @property
     def conversation_ttl(self) -> timedelta:

@@ -1,0 +1,1 @@
+"""The WhatsApp Cloud API channel (imported only when WhatsApp is configured)."""

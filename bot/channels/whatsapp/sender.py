@@ -1,0 +1,280 @@
+"""Sending to the WhatsApp Cloud API: rate limits, the 24-hour window, errors for the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from bot.channels.telegram.flood import Bucket
+from bot.channels.whatsapp.convert import CHANNEL
+from bot.channels.whatsapp.errors import classify, error_of
+from bot.channels.whatsapp.render import (
+    ID_LIMIT,
+    TOKEN_PREFIX,
+    Payload,
+    list_payload,
+    listing_of,
+    load_listing,
+    pages,
+    render,
+    template_payload,
+)
+from bot.channels.whatsapp.window import Decision, Window
+from bot.delivery import SendError
+from handlers.engine import pseudonym
+from handlers.locks import KeyedLocks
+from handlers.messages import Choice, Reply, user_key
+from storage.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+# Meta allows about one message every 6 seconds to the same user, with short bursts.
+PAIR_SECONDS = 6.0
+PAIR_BURST = 4.0
+# The delivery worker sends one row at a time: a longer pair wait defers the row instead.
+MAX_INLINE_WAIT = 1.0
+RATE_RETRIES = 3  # 130429: wait and try again this many times before leaving it to the outbox
+RATE_RETRY_AFTER = 30.0
+# Business-scoped user ids ("ML.1234...") go in `recipient`; phone numbers in `to`.
+_BSUID = re.compile(r"^[A-Z]{2}\.")
+
+
+class WindowClosed(SendError):
+    """Meta refused a free-form message: the 24-hour window is closed (131047)."""
+
+
+class TemplateRefused(SendError):
+    """Meta refused a template: missing, paused, or its parameter does not fit (132xxx)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GraphConfig:
+    """Where and as whom to send: the Graph API base (version included) and the phone id."""
+
+    api_url: str
+    phone_id: str
+    token: str = field(repr=False)
+    rate: float = 80.0
+    timeout: float = 15.0
+
+    @property
+    def messages_url(self) -> str:
+        """The messages endpoint of the business phone number."""
+        return f"{self.api_url.rstrip('/')}/{self.phone_id}/messages"
+
+
+class WhatsAppSender:
+    """Sends replies and outbox rows; one chat's messages go out one at a time, in order."""
+
+    def __init__(
+        self,
+        config: GraphConfig,
+        store: SqliteStore,
+        window: Window,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        backoff: float = 1.0,
+    ) -> None:
+        self._config = config
+        self._url = config.messages_url
+        self._store = store
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._backoff = backoff
+        self._global = Bucket(config.rate, max(config.rate, 1.0))
+        self._pairs: dict[str, Bucket] = {}
+        self._paused_until = 0.0
+        self._chats = KeyedLocks()
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"WhatsAppSender(url={self._url!r})"
+
+    async def start(self) -> None:
+        """Open the HTTP session (inside the running loop)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._config.timeout),
+                headers={"Authorization": f"Bearer {self._config.token}"},
+            )
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(self, chat_id: str, reply: Reply) -> str | None:
+        """Send an outbox row: free-form inside the 24-hour window, else a template, else wait."""
+        async with self._chats.hold(chat_id):
+            decision = await self.window.decide(chat_id, reply)
+            if decision.mode == "free":
+                await self._pair_slot(chat_id)
+                try:
+                    return await self._draw(chat_id, reply)
+                except WindowClosed:
+                    decision = await self.window.decide(chat_id, reply, refused=True)
+            if decision.mode == "wait":
+                raise self.window.wait(chat_id, decision, f"no template for {decision.kind}")
+            return await self._template(chat_id, reply, decision)
+
+    async def reply(self, chat_id: str, reply: Reply) -> str | None:
+        """Answer what the user just wrote: inside the window by definition."""
+        async with self._chats.hold(chat_id):
+            return await self._draw(chat_id, reply)
+
+    async def send_page(self, chat_id: str, listing: str, page: int) -> bool:
+        """Another page of a long list (the user tapped its 'more' row); False if unknown."""
+        stored = await self._store.load_token(listing)
+        if stored is None:
+            return False
+        body, choices = load_listing(stored)
+        if not 0 <= page < len(pages(len(choices))):
+            return False
+        async with self._chats.hold(chat_id):
+            await self._post(
+                chat_id, list_payload(body, choices, page, listing, self._lang(chat_id))
+            )
+        return True
+
+    async def _draw(self, chat_id: str, reply: Reply) -> str | None:
+        """The reply as rendered messages, in order; the id of the last one."""
+        reply = await self._short_ids(reply)
+        listing = listing_of(reply)
+        token = await self._store.save_token(listing, _now()) if listing is not None else None
+        last = None
+        for payload in render(reply, self._lang(chat_id), token):
+            last = await self._post(chat_id, payload)
+        return last
+
+    async def _template(self, chat_id: str, reply: Reply, decision: Decision) -> str | None:
+        assert decision.template is not None and decision.language is not None
+        await self._pair_slot(chat_id)
+        payload = template_payload(decision.template, decision.language, reply.text)
+        try:
+            return await self._post(chat_id, payload)
+        except TemplateRefused as exc:
+            # A missing or paused template is an operator's mistake: say it loudly, and keep
+            # the message until the user writes (then it goes free-form).
+            log.error("whatsapp template %r refused: %s", decision.template, exc)
+            raise self.window.wait(chat_id, decision, f"template refused: {exc}") from None
+
+    async def _short_ids(self, reply: Reply) -> Reply:
+        """Choice ids too long for Meta travel as short tokens."""
+        if all(len(choice.id) <= ID_LIMIT for choice in reply.choices):
+            return reply
+        choices: list[Choice] = []
+        for choice in reply.choices:
+            if len(choice.id) > ID_LIMIT:
+                token = await self._store.save_token(choice.id, _now())
+                choice = replace(choice, id=TOKEN_PREFIX + token)
+            choices.append(choice)
+        return replace(reply, choices=tuple(choices))
+
+    def _lang(self, chat_id: str) -> str | None:
+        """The user's language when the engine has them in memory (for a list's own words)."""
+        cached = self._store.cache.get(user_key(CHANNEL, chat_id))
+        return cached[0].language if cached else None
+
+    async def _pair_slot(self, chat_id: str) -> None:
+        """Space bulk sends to one user; a long wait defers the row rather than the worker."""
+        now = self._clock()
+        if len(self._pairs) > 10_000:
+            self._pairs = {k: b for k, b in self._pairs.items() if not b.idle(now)}
+        bucket = self._pairs.get(chat_id)
+        if bucket is None:
+            bucket = self._pairs[chat_id] = Bucket(1 / PAIR_SECONDS, PAIR_BURST)
+        pause = bucket.reserve(now)
+        if pause > MAX_INLINE_WAIT:
+            bucket.tokens += 1  # the slot is not used now
+            raise SendError(
+                f"pair rate: next message to this user in {pause:.0f} s", retry_after=pause
+            )
+        if pause > 0:
+            await self._sleep(pause)
+
+    def _drain_pair(self, chat_id: str) -> None:
+        bucket = self._pairs.setdefault(chat_id, Bucket(1 / PAIR_SECONDS, PAIR_BURST))
+        bucket.tokens, bucket.stamp = 0.0, self._clock()
+
+    async def _throttle(self) -> None:
+        """Stay under the phone number's rate, and behind any back-off Meta asked for."""
+        now = self._clock()
+        pause = max(self._global.reserve(now), self._paused_until - now)
+        if pause > 0:
+            await self._sleep(pause)
+
+    async def _post(self, chat_id: str, payload: Payload) -> str | None:
+        """One message to the Graph API; Meta's errors become SendError for the outbox."""
+        if self._session is None:
+            # Closed at shutdown while the delivery worker still runs: the row waits.
+            raise SendError("WhatsApp sender is not running")
+        target = {"recipient": chat_id} if _BSUID.match(chat_id) else {"to": chat_id}
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual"} | target | payload
+        for attempt in range(RATE_RETRIES + 1):
+            await self._throttle()
+            try:
+                async with self._session.post(self._url, json=body) as resp:
+                    status, raw = resp.status, await resp.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise SendError(f"WhatsApp unreachable: {type(exc).__name__}") from None
+            data = _json(raw)
+            if status == 200:
+                try:
+                    return str(data["messages"][0]["id"])
+                except (KeyError, IndexError, TypeError):
+                    return None
+            code, title = error_of(data, status)
+            outcome = classify(code)
+            if code is None and status in (400, 404):
+                outcome = "permanent"  # no Graph error: our request itself is wrong
+            if outcome != "rate":
+                raise self._error(chat_id, outcome, code, title, payload)
+            if attempt < RATE_RETRIES:
+                # Every send waits, not only this one: the limit is the phone number's.
+                pause = self._backoff * 2**attempt
+                self._paused_until = max(self._paused_until, self._clock() + pause)
+                log.warning("whatsapp throughput limit: every send waits %.1f s", pause)
+        raise SendError("whatsapp 130429: kept asking to slow down", retry_after=RATE_RETRY_AFTER)
+
+    def _error(
+        self, chat_id: str, outcome: str, code: int | None, title: str, payload: Payload
+    ) -> SendError:
+        """The SendError for one of Meta's answers (130429 is retried before it gets here)."""
+        message = f"whatsapp {code}: {title}"
+        if outcome == "window":
+            return WindowClosed(message, retry_after=3600.0)
+        if outcome == "pair":
+            self._drain_pair(chat_id)
+            return SendError(message, retry_after=PAIR_SECONDS)
+        if outcome == "blocked":
+            who = pseudonym(user_key(CHANNEL, chat_id))
+            log.info("whatsapp user %s cannot receive messages (%s)", who, code)
+            return SendError(message, blocked=True)
+        if outcome == "template" and payload.get("type") == "template":
+            return TemplateRefused(message)
+        if outcome in ("permanent", "template"):
+            return SendError(message, permanent=True)
+        return SendError(message)
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

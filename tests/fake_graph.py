@@ -1,0 +1,363 @@
+"""A fake WhatsApp Cloud API (Graph API) server, and webhook payloads shaped like Meta's own."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+VERSION = "v21.0"
+PHONE_ID = "106540352242922"
+TOKEN = "EAAG-test-access-token"
+APP_SECRET = "test-app-secret"
+VERIFY_TOKEN = "test-verify-token"
+WABA_ID = "102290129340398"
+
+# Meta's own wording for the errors tests ask for.
+ERRORS: dict[str, tuple[int, int, str]] = {
+    "131047": (400, 131047, "Re-engagement message"),
+    "130429": (400, 130429, "Rate limit hit"),
+    "131056": (400, 131056, "(Business Account, Consumer Account) pair rate limit hit"),
+    "131026": (400, 131026, "Message Undeliverable"),
+    "132001": (404, 132001, "Template name does not exist in the translation"),
+    "131009": (400, 131009, "Parameter value is not valid"),
+    "500": (500, 131000, "Something went wrong"),
+}
+
+
+@dataclass
+class Sent:
+    """One message the bot posted."""
+
+    to: str
+    payload: dict[str, Any]
+    at: float
+    id: str
+
+    @property
+    def type(self) -> str:
+        return str(self.payload.get("type"))
+
+    @property
+    def text(self) -> str:
+        """What the user reads first: the text, the interactive body, a caption."""
+        kind = self.type
+        if kind == "text":
+            return str(self.payload["text"]["body"])
+        if kind == "interactive":
+            return str(self.payload["interactive"]["body"]["text"])
+        if kind == "template":
+            params = self.payload["template"]["components"][0]["parameters"]
+            return " ".join(str(p["text"]) for p in params)
+        return str(self.payload.get(kind, {}).get("caption", ""))
+
+    @property
+    def interactive(self) -> str | None:
+        """'button' or 'list' for interactive messages."""
+        if self.type != "interactive":
+            return None
+        return str(self.payload["interactive"]["type"])
+
+    @property
+    def buttons(self) -> list[dict[str, str]]:
+        """Reply buttons as {id, title}."""
+        if self.interactive != "button":
+            return []
+        action = self.payload["interactive"]["action"]
+        return [b["reply"] for b in action["buttons"]]
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        """List rows as {id, title, description?}."""
+        if self.interactive != "list":
+            return []
+        sections = self.payload["interactive"]["action"]["sections"]
+        return [row for section in sections for row in section["rows"]]
+
+    @property
+    def ids(self) -> list[str]:
+        """The choice ids offered, buttons or rows."""
+        return [b["id"] for b in self.buttons] or [r["id"] for r in self.rows]
+
+
+@dataclass
+class FakeGraph:
+    """The server's state: recorded sends and planned failures."""
+
+    token: str = TOKEN
+    phone_id: str = PHONE_ID
+    calls: list[Sent] = field(default_factory=list)
+    refused: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    failures: list[tuple[str, float]] = field(default_factory=list)
+    url: str = ""
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> FakeGraph:
+        app = web.Application()
+        app.router.add_post("/{version}/{phone}/messages", self._messages)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/{VERSION}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    # --- what tests do -----------------------------------------------------------------------
+
+    def fail(self, kind: str, times: int = 1, delay: float = 0.0) -> None:
+        """Answer the next `times` sends with an error from ERRORS, or 'slow' (no error)."""
+        self.failures.extend((kind, delay) for _ in range(times))
+
+    def sent(self, to: str | None = None) -> list[Sent]:
+        return [c for c in self.calls if to is None or c.to == to]
+
+    async def wait_sent(self, count: int, to: str | None = None, timeout: float = 10) -> list[Sent]:
+        deadline = time.monotonic() + timeout
+        while len(self.sent(to)) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return self.sent(to)
+
+    # --- the Graph API -----------------------------------------------------------------------
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _error(401, 190, "Invalid OAuth access token")
+        if request.match_info["phone"] != self.phone_id or request.match_info["version"] != VERSION:
+            return _error(400, 100, "Unsupported post request")
+        body = await request.json()
+        to = str(body.get("to") or body.get("recipient") or "")
+        if body.get("messaging_product") != "whatsapp" or not to:
+            return _error(400, 100, "Invalid parameter")
+        if self.failures:
+            kind, delay = self.failures.pop(0)
+            if delay:
+                await asyncio.sleep(delay)
+            if kind != "slow":
+                self.refused.append((kind, body))
+                status, code, title = ERRORS[kind]
+                return _error(status, code, title)
+        wamid = f"wamid.FAKE{next(self._ids):06d}"
+        payload = {k: v for k, v in body.items() if k not in ("messaging_product", "to")}
+        self.calls.append(Sent(to, payload, time.monotonic(), wamid))
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": wamid}],
+            }
+        )
+
+
+def _error(status: int, code: int, title: str) -> web.Response:
+    return web.json_response(
+        {
+            "error": {
+                "message": f"(#{code}) {title}",
+                "type": "OAuthException",
+                "code": code,
+                "error_data": {"messaging_product": "whatsapp", "details": title},
+                "fbtrace_id": "AbCdEf123",
+            }
+        },
+        status=status,
+    )
+
+
+# --- webhook payloads, as Meta posts them -----------------------------------------------------
+
+_wamids = itertools.count(1)
+
+
+def wamid() -> str:
+    """A fresh inbound message id."""
+    return f"wamid.HBgLMjIzNzAwMDAwMDEVAgASGBQz{next(_wamids):08d}"
+
+
+def envelope(
+    *,
+    messages: list[dict[str, Any]] | None = None,
+    statuses: list[dict[str, Any]] | None = None,
+    contact: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """The whole webhook body around messages or statuses."""
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_ID},
+    }
+    if contact is not None:
+        value["contacts"] = [{"profile": {"name": contact[1]}, "wa_id": contact[0]}]
+    if messages is not None:
+        value["messages"] = messages
+    if statuses is not None:
+        value["statuses"] = statuses
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": WABA_ID, "changes": [{"value": value, "field": "messages"}]}],
+    }
+
+
+def message(
+    wa_id: str, kind: str, content: dict[str, Any], mid: str | None = None
+) -> dict[str, Any]:
+    return {
+        "from": wa_id,
+        "id": mid or wamid(),
+        "timestamp": str(int(time.time())),
+        "type": kind,
+        kind: content,
+    }
+
+
+def incoming(
+    wa_id: str, kind: str, content: dict[str, Any], mid: str | None = None
+) -> dict[str, Any]:
+    """One message from a user, with the contact Meta sends along."""
+    return envelope(
+        messages=[message(wa_id, kind, content, mid)], contact=(wa_id, f"U{wa_id[-3:]}")
+    )
+
+
+def text(wa_id: str, body: str, mid: str | None = None) -> dict[str, Any]:
+    return incoming(wa_id, "text", {"body": body}, mid)
+
+
+def button_reply(wa_id: str, choice: str, mid: str | None = None) -> dict[str, Any]:
+    return incoming(
+        wa_id,
+        "interactive",
+        {"type": "button_reply", "button_reply": {"id": choice, "title": "…"}},
+        mid,
+    )
+
+
+def list_reply(wa_id: str, choice: str, mid: str | None = None) -> dict[str, Any]:
+    return incoming(
+        wa_id,
+        "interactive",
+        {"type": "list_reply", "list_reply": {"id": choice, "title": "…", "description": ""}},
+        mid,
+    )
+
+
+def location(wa_id: str, lat: float, lon: float) -> dict[str, Any]:
+    return incoming(wa_id, "location", {"latitude": lat, "longitude": lon, "name": "Marché"})
+
+
+def image(wa_id: str, media_id: str) -> dict[str, Any]:
+    return incoming(
+        wa_id,
+        "image",
+        {"id": media_id, "mime_type": "image/jpeg", "sha256": "c29tZQ==", "caption": "la pompe"},
+    )
+
+
+def voice(wa_id: str, media_id: str) -> dict[str, Any]:
+    return incoming(
+        wa_id,
+        "audio",
+        {
+            "id": media_id,
+            "mime_type": "audio/ogg; codecs=opus",
+            "sha256": "dm9pY2U=",
+            "voice": True,
+        },
+    )
+
+
+def document(wa_id: str, media_id: str) -> dict[str, Any]:
+    return incoming(
+        wa_id,
+        "document",
+        {"id": media_id, "mime_type": "application/pdf", "filename": "recu.pdf", "sha256": "ZA=="},
+    )
+
+
+def reaction(wa_id: str, to_message: str, emoji: str = "👍") -> dict[str, Any]:
+    return incoming(wa_id, "reaction", {"message_id": to_message, "emoji": emoji})
+
+
+def unsupported(wa_id: str) -> dict[str, Any]:
+    body = incoming(wa_id, "unsupported", {})
+    msg = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    del msg["unsupported"]
+    msg["errors"] = [
+        {
+            "code": 131051,
+            "title": "Message type unknown",
+            "message": "Message type unknown",
+            "error_data": {"details": "Message type is currently not supported."},
+        }
+    ]
+    return body
+
+
+def status(message_id: str, state: str, recipient: str, code: int | None = None) -> dict[str, Any]:
+    """A delivery status of a message the bot sent."""
+    item: dict[str, Any] = {
+        "id": message_id,
+        "status": state,
+        "timestamp": str(int(time.time())),
+        "recipient_id": recipient,
+    }
+    if state != "failed":
+        item["conversation"] = {"id": "c0ffee", "origin": {"type": "service"}}
+        item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service"}
+    if code is not None:
+        item["errors"] = [
+            {
+                "code": code,
+                "title": dict((c, t) for _, c, t in ERRORS.values()).get(code, "Error"),
+                "error_data": {"details": "…"},
+            }
+        ]
+    return envelope(statuses=[item])
+
+
+def dumps(body: dict[str, Any]) -> bytes:
+    """The raw bytes Meta would post (signed as they are)."""
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def sign(raw: bytes, secret: str = APP_SECRET) -> str:
+    """The X-Hub-Signature-256 header value."""
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+async def _serve(port: int) -> None:
+    """Run the fake alone and print what the bot sends (see the README, 'test locally')."""
+    graph = FakeGraph()
+    app = web.Application()
+    app.router.add_post("/{version}/{phone}/messages", graph._messages)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    print(f"fake Graph API: CIVICBOT_WHATSAPP_API_URL=http://127.0.0.1:{port}/{VERSION}")
+    print(f"  CIVICBOT_WHATSAPP_TOKEN={TOKEN} CIVICBOT_WHATSAPP_PHONE_ID={PHONE_ID}")
+    shown = 0
+    while True:
+        await asyncio.sleep(0.2)
+        for sent in graph.calls[shown:]:
+            choices = " | ".join(sent.ids)
+            print(f"-> {sent.to} [{sent.interactive or sent.type}] {sent.text}")
+            if choices:
+                print(f"   choices: {choices}")
+        shown = len(graph.calls)
+
+
+if __name__ == "__main__":
+    import sys
+
+    asyncio.run(_serve(int(sys.argv[1]) if len(sys.argv) > 1 else 8090))
