@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) bench/complaints.py
 	$(PY) bench/whatsapp.py
 	$(PY) bench/quiz.py
+	$(PY) bench/stats.py
 
 check-content: $(STAMP)
 	$(PY) -m bot content check

@@ -83,6 +83,50 @@ def _parser() -> argparse.ArgumentParser:
     listing = cso_actions.add_parser("list", help="CSOs, their coverage and linked chats")
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--db", type=Path, help=_DB_HELP)
+
+    barometer = commands.add_parser("barometer", help="Good Governance Barometer rounds")
+    barometer_actions = barometer.add_subparsers(dest="action", metavar="ACTION", required=True)
+    opening = barometer_actions.add_parser(
+        "open", help="open a round for communes; their people are invited on its first day"
+    )
+    opening.add_argument(
+        "--commune", action="append", required=True, metavar="P-CODE", help="repeat for several"
+    )
+    opening.add_argument("--from", dest="start", type=_day, required=True, metavar="YYYY-MM-DD")
+    opening.add_argument(
+        "--to", type=_day, required=True, metavar="YYYY-MM-DD", help="last day of answers"
+    )
+    opening.add_argument("--cso", metavar="ID", help="the CSO whose chats receive the results")
+    opening.add_argument("--db", type=Path, help=_DB_HELP)
+    rounds = barometer_actions.add_parser("list", help="every round and its status")
+    rounds.add_argument("--db", type=Path, help=_DB_HELP)
+    agreed = barometer_actions.add_parser(
+        "actions", help="attach the actions agreed with the commune; participants are told"
+    )
+    agreed.add_argument("round_id", metavar="ROUND")
+    agreed.add_argument("--text", required=True)
+    agreed.add_argument("--db", type=Path, help=_DB_HELP)
+    round_export = barometer_actions.add_parser(
+        "export", help="a round's results and anonymous answer sets"
+    )
+    round_export.add_argument("--round", required=True, metavar="ID")
+    round_export.add_argument("--format", choices=("csv", "json"), default="csv")
+    round_export.add_argument("--db", type=Path, help=_DB_HELP)
+
+    for name, text in (
+        ("stats", "programme statistics, groups under 5 hidden"),
+        ("report", "the statistics as one self-contained HTML page with charts"),
+    ):
+        figures = commands.add_parser(name, help=text)
+        figures.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="from this day (UTC)")
+        figures.add_argument("--region", metavar="P-CODE", help="one region, e.g. ML01")
+        figures.add_argument("--db", type=Path, help=_DB_HELP)
+        if name == "report":
+            figures.add_argument("--html", type=Path, required=True, metavar="FILE")
+        else:
+            shape = figures.add_mutually_exclusive_group()
+            shape.add_argument("--json", action="store_true")
+            shape.add_argument("--csv", action="store_true")
     return parser
 
 
@@ -129,6 +173,14 @@ def main(argv: list[str] | None = None) -> int:
         from bot import cso_cli
 
         return cso_cli.run(args, settings)
+    if args.command == "barometer":
+        from bot import barometer_cli
+
+        return barometer_cli.run(args, settings)
+    if args.command in ("stats", "report"):
+        from bot import stats_cli
+
+        return stats_cli.run(args, settings)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "chat":

@@ -10,6 +10,7 @@ from content.schema import (
     EXPLANATION_LIMIT,
     OPTION_LIMIT,
     Article,
+    BarometerFile,
     ComplaintCategory,
     Partner,
     Quiz,
@@ -187,4 +188,31 @@ def check_quizzes(quizzes: Mapping[str, tuple[str, Quiz]], articles: Collection[
                     )
             if question.article not in articles:
                 problems.append(f"{at}.article: no article '{question.article}'")
+    return problems
+
+
+def check_barometer(barometer: BarometerFile, languages: Sequence[str]) -> list[str]:
+    """Unique ids, scale words and criterion titles short enough for buttons, known languages."""
+    where = "barometer.yaml"
+    problems: list[str] = []
+    criteria = Counter(c.id for c in barometer.criteria)
+    problems += [
+        f"{where}: criteria: id '{cid}' appears twice" for cid, n in criteria.items() if n > 1
+    ]
+    questions = Counter(q.id for _, q in barometer.questions())
+    problems += [
+        f"{where}: criteria: question id '{qid}' appears twice"
+        for qid, n in questions.items()
+        if n > 1
+    ]
+    labels = [(f"scale.{n}", label) for n, label in enumerate(barometer.scale)]
+    labels += [(f"criteria.{n}.title", c.title) for n, c in enumerate(barometer.criteria)]
+    for path, label in labels:
+        for lang, text in label.items():
+            if lang not in languages:
+                problems.append(f"{where}: {path}.{lang}: language not in pack.yaml")
+            elif len(text) > BUTTON_LIMIT:
+                problems.append(
+                    f"{where}: {path}.{lang}: {len(text)} characters (max {BUTTON_LIMIT})"
+                )
     return problems

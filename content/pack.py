@@ -10,11 +10,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from content.check import check_partners, check_quizzes, coverage, cross_check
+from content.check import (
+    check_barometer,
+    check_partners,
+    check_quizzes,
+    coverage,
+    cross_check,
+)
 from content.communes import CommuneIndex
 from content.pages import paginate
 from content.schema import (
     Article,
+    BarometerFile,
     ComplaintCategory,
     ComplaintsFile,
     Partner,
@@ -93,6 +100,8 @@ class ContentPack:
     partners: tuple[Partner, ...] = ()
     quizzes: Mapping[str, Quiz] = field(default_factory=dict)
     smalltalk: Mapping[str, str] = field(default_factory=dict)
+    # None in a pack without barometer.yaml: the barometer is optional.
+    barometer: BarometerFile | None = None
     _pages: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
     _search: list[SearchIndex] = field(default_factory=list, repr=False)
 
@@ -269,6 +278,11 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         problems.append(f"communes.csv: cannot be read: {exc}")
     if partners and communes and complaints:
         problems += check_partners(partners.partners, communes, complaints.categories)
+    barometer = None
+    if (path / "barometer.yaml").exists():
+        barometer = _model(BarometerFile, path, "barometer.yaml", problems)
+        if barometer is not None:
+            problems += check_barometer(barometer, codes)
     if problems or manifest is None or communes is None or not themes or not complaints:
         raise PackError(problems or ["pack.yaml: cannot be read"])
     if partners is None:  # pragma: no cover - a missing file is a problem above
@@ -288,4 +302,5 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         partners=tuple(partners.partners),
         quizzes={qid: quiz for qid, (_, quiz) in quizzes.items()},
         smalltalk=smalltalk,
+        barometer=barometer,
     )

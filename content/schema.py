@@ -176,3 +176,53 @@ class Quiz(Strict):
 
     _french = field_validator("title", "description")(_needs_fallback)
     _french_short = field_validator("short_title")(_needs_fallback)
+
+
+SCALE_POINTS = 5
+
+
+class BarometerQuestion(Strict):
+    """One question of the scorecard, answered on the 1..5 scale."""
+
+    id: Id = Field(description="stable: results and comparisons between rounds use it")
+    text: LangText
+
+    _french = field_validator("text")(_needs_fallback)
+
+
+class BarometerCriterion(Strict):
+    """A criterion of the local governance barometer, with one to three questions."""
+
+    id: Id
+    title: LangText = Field(description="at most 20 characters, it is shown on results")
+    questions: list[BarometerQuestion] = Field(min_length=1, max_length=3)
+
+    _french = field_validator("title")(_needs_fallback)
+
+
+class BarometerFile(Strict):
+    """`barometer.yaml`: the Good Governance Barometer scorecard."""
+
+    title: LangText
+    intro: LangText
+    scale: list[LangText] = Field(
+        min_length=SCALE_POINTS,
+        max_length=SCALE_POINTS,
+        description="the words of 1 (very bad) to 5 (very good), in order; button labels",
+    )
+    comment: bool = Field(default=True, description="offer an optional comment at the end")
+    needs_review: dict[str, bool] = Field(default_factory=dict)
+    criteria: list[BarometerCriterion] = Field(min_length=1)
+
+    _french = field_validator("title", "intro")(_needs_fallback)
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_french(cls, value: list[dict[str, str]]) -> list[dict[str, str]]:
+        for label in value:
+            _needs_fallback(label)  # type: ignore[arg-type]
+        return value
+
+    def questions(self) -> list[tuple[BarometerCriterion, BarometerQuestion]]:
+        """Every question in order, with its criterion."""
+        return [(c, q) for c in self.criteria for q in c.questions]

@@ -11,7 +11,18 @@ from content.text import fold
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("menu", "help", "language", "stop", "resume", "forget", "complaint", "quiz", "circle")
+COMMANDS = (
+    "menu",
+    "help",
+    "language",
+    "stop",
+    "resume",
+    "forget",
+    "complaint",
+    "quiz",
+    "circle",
+    "barometer",
+)
 
 
 class _Params(dict[str, Any]):

@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from content.pack import ContentPack
+from handlers.barometer_rounds import tick_barometer
 from handlers.complaint_deadlines import check_deadlines
 from handlers.quiz_timers import tick_quizzes
 from storage.ports import Store
 
 
 async def run_clocks(store: Store, pack: ContentPack, now: datetime) -> int:
-    """Complaint deadlines, group quiz questions, circle quiz deadlines."""
-    return await check_deadlines(store, pack, now) + await tick_quizzes(store, pack, now)
+    """Complaint deadlines, group quiz questions, circle quiz deadlines, barometer rounds."""
+    return (
+        await check_deadlines(store, pack, now)
+        + await tick_quizzes(store, pack, now)
+        + await tick_barometer(store, pack, now)
+    )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from content.pack import ContentPack
 from content.text import clean_input, fold
+from handlers.barometer import BarometerFlow
 from handlers.circle import CircleFlow
 from handlers.complaint import ComplaintFlow
 from handlers.cso import CsoFlow
@@ -67,6 +68,7 @@ def default_flows() -> list[Flow]:
         QuizFlow(),
         CircleFlow(),
         GroupQuizFlow(),
+        BarometerFlow(),
     ]
 
 
@@ -111,7 +113,7 @@ class Engine:
                         inbound.user_key, inbound.channel, inbound.message_id
                     )
                     if session.seen:
-                        log.info("duplicate inbound %s ignored", inbound.message_id)
+                        log.info("duplicate inbound from %s ignored", pseudonym(inbound.user_key))
                         return []
                     if inbound.message_id is not None:
                         tx.claim_inbound(inbound.channel, inbound.message_id, now)
@@ -123,7 +125,7 @@ class Engine:
                         tx.save_conversation(turn.conversation)
         except DuplicateInbound:
             # Another process handled the same message meanwhile; its turn won.
-            log.info("duplicate inbound %s rolled back", inbound.message_id)
+            log.info("duplicate inbound from %s rolled back", pseudonym(inbound.user_key))
             return []
         except Exception:
             # The transaction rolled back: state is as before this message, and the user is
@@ -284,7 +286,7 @@ class Engine:
             await privacy.resume(turn)
         elif command == "forget":
             await privacy.show(turn, self._router)
-        elif command in ("complaint", "quiz", "circle"):
+        elif command in ("complaint", "quiz", "circle", "barometer"):
             await self._router.start(turn, command)
 
     async def _number(self, turn: Turn, text: str) -> None:

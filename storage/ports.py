@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from storage.barometer_records import BarometerAnswers, BarometerRound
 from storage.records import (
     CircleQuizRecord,
     ComplaintRecord,
@@ -268,7 +269,52 @@ class QuizTransaction(Protocol):
         ...
 
 
-class Transaction(ComplaintTransaction, QuizTransaction, Protocol):
+class BarometerTransaction(Protocol):
+    """Barometer reads and writes within a unit of work."""
+
+    async def barometer_round(self, round_id: str) -> BarometerRound | None:
+        """A round by id."""
+        ...
+
+    async def open_barometer_rounds(self) -> list[BarometerRound]:
+        """Rounds taking answers now, oldest first."""
+        ...
+
+    async def closed_barometer_rounds(self, before: datetime) -> list[BarometerRound]:
+        """Closed rounds that closed before a moment, newest first (for comparisons)."""
+        ...
+
+    def save_barometer_round(self, record: BarometerRound) -> None:
+        """Insert or update a round."""
+        ...
+
+    async def barometer_answers(self, round_id: str, user_key: str) -> BarometerAnswers | None:
+        """A person's answer set in a round, if they answered."""
+        ...
+
+    def save_barometer_answers(
+        self, round_id: str, user_key: str, answers: BarometerAnswers
+    ) -> None:
+        """Keep a person's answer set, replacing the one they gave before in this round."""
+        ...
+
+    async def barometer_responses(self, round_id: str) -> list[BarometerAnswers]:
+        """Every answer set of a round, without who gave it."""
+        ...
+
+    async def barometer_participants(self, round_id: str) -> list[tuple[str, str, str, str]]:
+        """(user key, channel, chat, language) of those who answered and did not say stop."""
+        ...
+
+    async def barometer_invitees(
+        self, communes: Sequence[str]
+    ) -> list[tuple[str, str, str, str, str]]:
+        """(user key, channel, chat, language, commune) of people whose profile is in these
+        communes, except those who said stop."""
+        ...
+
+
+class Transaction(ComplaintTransaction, QuizTransaction, BarometerTransaction, Protocol):
     """One unit of work: its writes are committed together, or not at all.
 
     Reads see committed data, not the writes queued earlier in the same unit of work: a flow
@@ -341,6 +387,14 @@ class Store(Protocol):
 
     async def circle_quizzes_due(self, now: datetime) -> list[CircleQuizRecord]:
         """Running circle quizzes past their deadline."""
+        ...
+
+    async def barometer_rounds_due(self, now: datetime) -> list[BarometerRound]:
+        """Scheduled rounds whose opening has come, and open rounds whose closing has."""
+        ...
+
+    async def barometer_rounds(self) -> list[BarometerRound]:
+        """Every round, newest first."""
         ...
 
     async def mark_stopped(self, user_key: str) -> None:

@@ -40,12 +40,14 @@ from storage.records import (
     from_iso,
     iso,
 )
+from storage.sqlite_barometer import BarometerStoreMixin, BarometerTransactionMixin
 from storage.sqlite_complaints import (
     ComplaintStoreMixin,
     ComplaintTransactionMixin,
     anonymise,
 )
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
+from storage.sqlite_stats import StatsStoreMixin
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +264,7 @@ def _record_search(search: SearchRecord, db: sqlite3.Connection) -> None:
     )
 
 
-class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin):
+class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, BarometerTransactionMixin):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
     def __init__(self, store: SqliteStore) -> None:
@@ -347,7 +349,7 @@ class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin):
         return {row[0] for row in rows}
 
 
-class SqliteStore(ComplaintStoreMixin, QuizStoreMixin):
+class SqliteStore(ComplaintStoreMixin, QuizStoreMixin, BarometerStoreMixin, StatsStoreMixin):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
     def __init__(

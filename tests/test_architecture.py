@@ -32,14 +32,18 @@ def violations(package: str, forbidden: set[str]) -> list[str]:
 def test_domain_packages_do_not_import_adapters() -> None:
     found = [
         v
-        for pkg in ("handlers", "content", "quiz", "complaints")
+        for pkg in ("handlers", "content", "quiz", "complaints", "barometer", "reports")
         for v in violations(pkg, FORBIDDEN)
     ]
     assert found == []
 
 
 def test_quiz_and_complaints_are_pure() -> None:
-    found = [v for pkg in ("quiz", "complaints") for v in violations(pkg, PURE_FORBIDDEN)]
+    found = [
+        v
+        for pkg in ("quiz", "complaints", "barometer", "reports")
+        for v in violations(pkg, PURE_FORBIDDEN)
+    ]
     assert found == []
 
 
@@ -52,7 +56,7 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
 def test_only_bot_reads_the_environment() -> None:
     offenders = [
         str(path.relative_to(ROOT))
-        for pkg in ("handlers", "content", "quiz", "complaints", "storage")
+        for pkg in ("handlers", "content", "quiz", "complaints", "storage", "barometer", "reports")
         for path in (ROOT / pkg).rglob("*.py")
         if "os.environ" in path.read_text(encoding="utf-8")
         or "getenv" in path.read_text(encoding="utf-8")

@@ -711,3 +711,53 @@ async def test_a_refused_template_keeps_the_message_waiting(templated: Rig) -> N
     assert row is not None and row.state == "failed"
     assert row.last_error is not None and row.last_error.startswith(f"{WAIT_PREFIX} template")
     assert row.next_attempt_at > rig.clock() + timedelta(days=6)
+
+
+async def test_a_circle_quiz_played_on_whatsapp(rig: Rig, pack: ContentPack) -> None:
+    from handlers.clocks import run_clocks
+
+    lead, member = "22370000101", "22370000102"
+    await rig.onboard(lead)
+    await rig.say(lead, "cercle")
+    await rig.tap(lead, "circle:create")
+    [created] = await rig.say(lead, "Femmes de Ségou")
+    code = created.text.split("invitation : ")[1].split()[0]
+    await rig.onboard(member)
+    joined = await rig.say(member, code)
+    assert any("rejoint" in s.text for s in joined)
+    await rig.say(member, "Soleil")
+    await rig.tap(member, "quiz:listed:yes")
+    home = await rig.say(lead, "cercle")
+    ids = [c["id"] for s in home for c in (s.buttons or s.rows)]
+    circle_id = next(i for i in ids if i.startswith("circle:open:")).split(":")[2]
+    await rig.tap(lead, f"circle:open:{circle_id}")
+    await rig.tap(lead, f"circle:quiz:{circle_id}")
+    await rig.tap(lead, f"circle:q:{circle_id}:femmes-jeunes")
+    await rig.tap(lead, f"circle:d:{circle_id}:femmes-jeunes:24")
+    before = len(rig.graph.sent(member))
+    await rig.worker().run_once()
+    [invite] = rig.graph.sent(member)[before:]
+    start = next(c["id"] for c in (invite.buttons or invite.rows))
+    sent = await rig.tap(member, start)
+    quiz = pack.quizzes["femmes-jeunes"]
+    for n in range(len(quiz.questions)):
+        options = [c["id"] for c in (sent[-1].buttons or sent[-1].rows)]
+        right = next(
+            o
+            for o in options
+            if o.startswith("quiz:a:") and quiz.questions[n].options[int(o.split(":")[3])].correct
+        )
+        await rig.tap(member, right)
+        sent = await rig.tap(member, "quiz:finish" if n == len(quiz.questions) - 1 else "quiz:next")
+    assert any("10/10" in s.text for s in sent)
+    rig.clock.advance(hours=25)
+    await run_clocks(rig.store, pack, rig.clock())
+    before = len(rig.graph.sent(member))
+    await rig.worker().run_once()
+    # 25 hours later the window is closed and no template is set: the results wait...
+    assert rig.graph.sent(member)[before:] == []
+    await rig.say(member, "menu")  # ...until she writes again
+    before = len(rig.graph.sent(member))
+    await rig.worker().run_once()
+    results = " ".join(s.text for s in rig.graph.sent(member)[before:])
+    assert "1 sur 1 membre(s)" in results and "Soleil : 10/10" in results

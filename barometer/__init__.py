@@ -1,0 +1,1 @@
+"""The Good Governance Barometer's domain, pure: scoring rounds, comparing them."""

@@ -1,0 +1,1 @@
+"""The programme's statistics and report, pure: aggregation, suppression, rendering."""
