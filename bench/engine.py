@@ -25,12 +25,12 @@ from storage.sqlite import SqliteStore
 
 # What people do after the first contact: mostly menus and numbers, some words and commands.
 SESSION_TAIL = [
-    ["4", "1", "3"],  # profile: region, Sikasso
-    ["menu", "5"],  # help
-    ["4", "2", "2", "menu"],  # profile: age 15-19
+    ["5", "1", "3"],  # profile: region, Sikasso
+    ["menu", "6"],  # help
+    ["5", "2", "2", "menu"],  # profile: age 15-19
     ["c koi la redevabilite", "menu"],
     ["9", "aide", "1"],
-    ["4", "3", "1"],  # gender
+    ["5", "3", "1"],  # gender
     ["👍", "menu", "2"],
 ]
 

@@ -32,7 +32,7 @@ from storage.sqlite import SqliteStore  # noqa: E402
 from tests.fake_telegram import FakeTelegram, text_update  # noqa: E402
 
 # What onboarded users type: menus, numbers, help.
-TEXTS = ["menu", "1", "menu", "4", "aide", "menu", "2"]
+TEXTS = ["menu", "1", "menu", "5", "aide", "menu", "2"]
 
 
 class CountingChannel(TelegramChannel):

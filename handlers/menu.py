@@ -11,6 +11,7 @@ ENTRIES = (
     ("menu:learn", "menu.learn", "learn"),
     ("menu:quiz", "menu.quiz", "quiz"),
     ("menu:complaint", "menu.complaint", "complaint"),
+    ("menu:barometer", "menu.barometer", "barometer"),
     ("menu:profile", "menu.profile", "profile"),
     ("menu:help", "menu.help", "help"),
 )

@@ -114,12 +114,12 @@ def test_sigkill_mid_stream_keeps_conversations_and_dedupes(tmp_path: Path) -> N
     bot.send({"from": "a", "id": "a2", "text": "1"})
     bot.send({"from": "b", "id": "b1", "text": "salut"})
     bot.send({"from": "b", "id": "b2", "text": "2"})
-    bot.send({"from": "a", "id": "a3", "text": "4"})  # profile
+    bot.send({"from": "a", "id": "a3", "text": "5"})  # profile
     at_age = bot.send({"from": "a", "id": "a4", "choice": "profile:edit:age"})
     assert "profile:age:15-19" in ids(at_age)
     # Written to the pipe but maybe not read: the process dies mid-stream.
     assert bot.proc.stdin
-    bot.proc.stdin.write(json.dumps({"from": "b", "id": "b3", "text": "4"}) + "\n")
+    bot.proc.stdin.write(json.dumps({"from": "b", "id": "b3", "text": "5"}) + "\n")
     bot.proc.stdin.flush()
     bot.kill()
 
@@ -129,10 +129,10 @@ def test_sigkill_mid_stream_keeps_conversations_and_dedupes(tmp_path: Path) -> N
         out = again.send({"from": "a", "id": "a5", "text": "2"})
         assert "15 à 19 ans" in out["replies"][-1]["text"]
         # b kept their language; b3 is either done or redone, never twice.
-        redo = again.send({"from": "b", "id": "b3", "text": "4"})
+        redo = again.send({"from": "b", "id": "b3", "text": "5"})
         if redo["replies"]:
             assert "I ko" in redo["replies"][0]["text"]
-        assert again.send({"from": "b", "id": "b3", "text": "4"})["replies"] == []
+        assert again.send({"from": "b", "id": "b3", "text": "5"})["replies"] == []
         # A message id seen before the kill is not processed again.
         assert again.send({"from": "a", "id": "a4", "choice": "profile:edit:age"})["replies"] == []
         menu = again.send({"from": "b", "id": "b4", "text": "menu"})

@@ -14,7 +14,14 @@ from handlers.turn import Turn
 from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock, make_engine
 
-MENU = ["menu:learn", "menu:quiz", "menu:complaint", "menu:profile", "menu:help"]
+MENU = [
+    "menu:learn",
+    "menu:quiz",
+    "menu:complaint",
+    "menu:barometer",
+    "menu:profile",
+    "menu:help",
+]
 
 
 async def test_first_contact_asks_language_then_shows_menu(chat: Chat) -> None:
@@ -219,7 +226,7 @@ async def test_ttl_is_configurable(store: SqliteStore, pack: ContentPack, clock:
 async def test_idle_user_at_menu_gets_no_expiry_notice(chat: Chat, clock: FakeClock) -> None:
     await chat.onboard()
     clock.advance(days=3)
-    await chat.say("4")
+    await chat.say("5")
     assert "reprend" not in chat.text
     assert "facultatif" in chat.text
 

@@ -362,7 +362,7 @@ async def test_engine_menus_fit_and_typed_numbers_reach_the_second_page(rig: Rig
     u = "22370000015"
     await rig.onboard(u)
     [menu] = rig.graph.sent(u)[-1:]
-    assert len(menu.rows) == 5
+    assert len(menu.rows) == 6
     await rig.tap(u, "menu:profile")
     [regions] = await rig.tap(u, "profile:edit:region")
     assert len(regions.rows) == 10 and regions.rows[9]["title"] == "10. Ne pas répondre"
