@@ -127,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
             shape = figures.add_mutually_exclusive_group()
             shape.add_argument("--json", action="store_true")
             shape.add_argument("--csv", action="store_true")
+    from bot.campaigns.args import add_parser as add_campaign_parser
+
+    add_campaign_parser(commands)
     return parser
 
 
@@ -177,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot import barometer_cli
 
         return barometer_cli.run(args, settings)
+    if args.command == "campaign":
+        from bot import campaign_cli
+
+        return campaign_cli.run(args, settings)
     if args.command in ("stats", "report"):
         from bot import stats_cli
 

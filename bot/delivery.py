@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.campaigns.schedule import QuietHours
 from handlers.engine import utc_now
 from handlers.messages import Reply
 from storage.ports import Store
@@ -19,6 +20,11 @@ from storage.records import OutboxRecord
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=6)
+# Messages the user did not just ask for: after `stop` none of them goes, checked at the moment
+# of sending (a question or a follow-up queued before `stop` is held back too).
+UNSOLICITED_KINDS = frozenset({"campaign", "notice", "followup", "question", "circle", "barometer"})
+# Broadcasts also wait for the morning during quiet hours.
+QUIET_KINDS = frozenset({"campaign", "barometer"})
 
 
 class SendError(Exception):
@@ -81,6 +87,7 @@ class DeliveryWorker:
         rng: random.Random | None = None,
         lease_seconds: float = 120.0,
         on_dead: Callable[[OutboxRecord], Awaitable[object]] | None = None,
+        quiet_hours: QuietHours | None = None,
     ) -> None:
         self._store = store
         self._senders = dict(senders)
@@ -90,6 +97,7 @@ class DeliveryWorker:
         self._lease = lease_seconds
         # What to do with a row that will never be delivered (a forward goes to the desk).
         self._on_dead = on_dead
+        self._quiet = quiet_hours
 
     async def run_once(self, limit: int = 100) -> int:
         """Send what is due now; return how many were sent."""
@@ -104,6 +112,8 @@ class DeliveryWorker:
         return sent
 
     async def _deliver(self, row: OutboxRecord) -> int:
+        if row.kind in UNSOLICITED_KINDS and await self._held(row):
+            return 0
         sender = self._senders[row.channel]
         try:
             platform_id = await sender.send(row.chat_id, Reply.from_dict(row.payload))
@@ -138,6 +148,20 @@ class DeliveryWorker:
             return 0
         await self._store.mark_sent(row.id, self._clock(), platform_id)
         return 1
+
+    async def _held(self, row: OutboxRecord) -> bool:
+        """Keep back an unsolicited row: dead if its user said stop, later in quiet hours."""
+        now = self._clock()
+        if row.kind in QUIET_KINDS and self._quiet is not None and self._quiet.contains(now):
+            # Every due row of the kind waits for the morning in one statement, this one too.
+            await self._store.postpone_outbox(row.kind, self._quiet.next_end(now), now)
+            return True
+        # Checked at the moment of sending, not when the campaign was queued: `stop` in the
+        # middle of a send takes effect for every row not yet gone.
+        if row.user_key is not None and await self._store.is_stopped(row.user_key):
+            await self._store.mark_failed(row.id, "stopped", None, now)
+            return True
+        return False
 
     async def _dead(self, row: OutboxRecord) -> None:
         if self._on_dead is None:

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.app import App
+from bot.campaigns.schedule import QuietHours
 from bot.delivery import DeliveryWorker, RetryPolicy, Sender
 from bot.open311 import add_open311_routes
 from handlers.complaint_deadlines import reroute_undelivered
@@ -132,6 +133,7 @@ async def run_channels(app: App) -> int:
             policy=RetryPolicy(settings.delivery_max_attempts, settings.delivery_backoff_seconds),
             clock=utc_now,
             on_dead=lambda row: reroute_undelivered(app.store, app.packs.get(), utc_now(), row),
+            quiet_hours=QuietHours.parse(settings.quiet_hours),
         )
         tasks.append(
             asyncio.create_task(

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     whatsapp_templates: dict[str, str] = Field(default_factory=dict)
     # Languages the templates are approved in, comma-separated; the first is the fallback.
     whatsapp_template_languages: str = "fr"
+    # Campaign messages wait for the morning in this daily window (Mali time is UTC all year);
+    # "off" sends at any hour.
+    quiet_hours: str = Field(default="21:00-07:00", pattern=r"^(off|\d\d:\d\d-\d\d:\d\d)$")
 
     @property
     def conversation_ttl(self) -> timedelta:

@@ -8,7 +8,8 @@ import unicodedata
 # Bambara letters folded to the ASCII spellings people type on phones without them.
 _BAMBARA = str.maketrans({"ɛ": "e", "ɔ": "o", "ɲ": "ny", "ŋ": "ng", "Ɛ": "e", "Ɔ": "o", "Ɲ": "ny"})
 _NON_WORD = re.compile(r"[^0-9a-z]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+# Control characters, invisible formatting, and lone surrogates (valid in JSON, not in UTF-8).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
 
 
 def fold(text: str) -> str:

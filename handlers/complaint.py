@@ -21,6 +21,9 @@ from handlers.messages import Choice, Location, Media
 from handlers.turn import Turn
 from storage.records import ComplaintRecord, NewOutboxMessage, QuestionRecord
 
+# Mali's bounding box, with a margin: a shared position elsewhere is not a Malian commune.
+MALI_LAT = (10.0, 25.5)
+MALI_LON = (-12.5, 4.5)
 PLACE_LIMIT = 120
 DESCRIPTION_MIN = 10
 DESCRIPTION_LIMIT = 500
@@ -127,7 +130,8 @@ class ComplaintFlow(Flow):
                 + [Choice("complaint:back_summary", turn.t("complaint.back_summary"))],
             )
         elif step == "answer":
-            turn.say(turn.t("complaint.ask_answer"), [back_to_menu(turn)])
+            # No buttons: any typed text, numbers too, is the answer.
+            turn.say(turn.t("complaint.ask_answer"))
         else:
             await self.start(turn, router)
 
@@ -266,6 +270,11 @@ class ComplaintFlow(Flow):
         """A shared position proposes the nearest commune."""
         if turn.step != "commune":
             return False
+        inside = MALI_LAT[0] <= location.lat <= MALI_LAT[1]
+        if not (inside and MALI_LON[0] <= location.lon <= MALI_LON[1]):
+            turn.say(turn.t("complaint.outside_mali"))
+            await self.show(turn, router)
+            return True
         commune = turn.pack.communes.nearest(location.lat, location.lon)
         turn.say(
             turn.t(
@@ -296,9 +305,13 @@ class ComplaintFlow(Flow):
     async def on_free_text(self, turn: Turn, router: Router, text: str) -> bool:
         """A reference typed anywhere shows that complaint, if it is the user's."""
         reference = normalize_reference(text)
-        if reference is None:
+        record = await turn.tx.complaint_by_reference(reference) if reference else None
+        mine = await turn.tx.complaints_of(turn.user.key) if record else []
+        if record is None or all(c.id != record.id for c in mine):
+            # Words like "urgences" look like references: unless it is one of the user's own
+            # complaints, search answers (which also reveals nothing about other people's).
             return False
-        await self._show_one(turn, reference.replace("-", ""))
+        await self._show_one(turn, record.reference.replace("-", ""))
         return True
 
     async def _commune_typed(
@@ -335,7 +348,8 @@ class ComplaintFlow(Flow):
         others = await turn.tx.open_complaints_at(
             data["commune"], data["category"], turn.now - DUPLICATE_WINDOW
         )
-        others = [c for c in others if c.user_key != turn.user.key]
+        mine = {c.id for c in await turn.tx.complaints_of(turn.user.key)}
+        others = [c for c in others if c.user_key != turn.user.key and c.id not in mine]
         similar = find_similar(data.get("description", ""), [(c.id, c.description) for c in others])
         if not similar:
             turn.goto("complaint", "summary", data)
@@ -364,13 +378,17 @@ class ComplaintFlow(Flow):
             turn.say(turn.t("input.stale_choice"))
             await router.show_menu(turn)
             return
-        updated = replace(existing, voices=existing.voices + 1, updated_at=turn.now)
-        turn.tx.save_complaint(updated)
-        turn.tx.add_follower(existing.id, turn.user.key, turn.now)
-        turn.tx.add_event(existing.id, "voice", turn.now, actor=turn.user.key)
+        followed = any(c.id == existing.id for c in await turn.tx.complaints_of(turn.user.key))
+        if not followed:
+            turn.tx.add_voice(existing.id, turn.user.key, turn.now)
+            turn.tx.add_event(existing.id, "voice", turn.now)
         turn.goto("menu", "main")
         turn.say(
-            turn.t("complaint.voice_added", reference=existing.reference, voices=updated.voices),
+            turn.t(
+                "complaint.voice_added",
+                reference=existing.reference,
+                voices=existing.voices + (0 if followed else 1),
+            ),
             [back_to_menu(turn)],
         )
 

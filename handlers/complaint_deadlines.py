@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime
 from typing import cast
 
@@ -34,23 +33,23 @@ async def check_deadlines(store: Store, pack: ContentPack, now: datetime) -> int
         if not actions:
             continue
         async with store.transaction() as tx:
-            updated = record
+            flags: dict[str, bool] = {}
             if "remind" in actions:
                 partners = await tx.routes_of(record.id)
                 await forward(tx, pack, now, record, partners, "cso.forward.reminder")
                 tx.add_event(record.id, "reminded", now)
-                updated = replace(updated, reminded=True)
+                flags["reminded"] = True
             if "escalate" in actions:
                 desks = desk_ids(pack)
                 for desk in desks:
                     tx.add_route(record.id, desk, now)
                 await forward(tx, pack, now, record, desks, "cso.forward.escalated")
                 tx.add_event(record.id, "escalated", now)
-                updated = replace(updated, escalated=True)
+                flags["escalated"] = True
             if "followup" in actions:
                 _ask_citizen(tx, pack, record, now)
-                updated = replace(updated, followup_asked=True)
-            tx.save_complaint(updated)
+                flags["followup_asked"] = True
+            tx.set_complaint_flags(record.id, **flags)
         taken += len(actions)
     return taken
 

@@ -40,15 +40,26 @@ class CsoFlow(Flow):
         if linked:
             await self._link(turn, linked[1].upper())
             return True
-        data = turn.data
-        if turn.flow != "cso" or data.get("chat") != turn.inbound.chat_id:
+        inbound = turn.inbound
+        if inbound.chat_type == "group":
+            # In a group the member's pending step is kept apart from their private chat.
+            pending = await turn.tx.cso_pending(turn.user.key, inbound.channel, inbound.chat_id)
+            if pending is None:
+                return False
+            step, reference, partner = pending
+            turn.tx.set_cso_pending(turn.user.key, inbound.channel, inbound.chat_id, None)
+        else:
+            data = turn.data
+            if turn.flow != "cso" or data.get("chat") != inbound.chat_id:
+                return False
+            step, reference = turn.step, str(data.get("reference"))
+            partner = str(data.get("partner"))
+        if step not in ("note", "reason", "question"):
             return False
-        if turn.step not in ("note", "reason", "question"):
-            return False
-        record = await turn.tx.complaint_by_reference(str(data.get("reference")))
+        record = await turn.tx.complaint_by_reference(reference)
         if record is None:
             return False
-        await self._with_text(turn, record, str(data.get("partner")), turn.step, text[:NOTE_LIMIT])
+        await self._with_text(turn, record, partner, step, text[:NOTE_LIMIT])
         return True
 
     async def _link(self, turn: Turn, code: str) -> None:
@@ -79,18 +90,30 @@ class CsoFlow(Flow):
         if action in _AT_ONCE:
             await self._change(turn, record, partner_id, _AT_ONCE[action])
         elif action == "nonote":
+            if turn.inbound.chat_type == "group":
+                turn.tx.set_cso_pending(
+                    turn.user.key, turn.inbound.channel, turn.inbound.chat_id, None
+                )
             await self._with_text(turn, record, partner_id, "note", "")
         elif action in _ASKS:
             step = _ASKS[action]
-            turn.goto(
-                "cso",
-                step,
-                {
-                    "reference": record.reference,
-                    "chat": turn.inbound.chat_id,
-                    "partner": partner_id,
-                },
-            )
+            inbound = turn.inbound
+            if inbound.chat_type == "group":
+                turn.tx.set_cso_pending(
+                    turn.user.key,
+                    inbound.channel,
+                    inbound.chat_id,
+                    step,
+                    record.reference,
+                    partner_id,
+                    turn.now,
+                )
+            else:
+                turn.goto(
+                    "cso",
+                    step,
+                    {"reference": record.reference, "chat": inbound.chat_id, "partner": partner_id},
+                )
             choices = (
                 [Choice(f"cso:nonote:{short(record.reference)}", turn.t("cso.no_note"))]
                 if step == "note"

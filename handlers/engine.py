@@ -122,7 +122,9 @@ class Engine:
                     await self._dispatch(turn)
                     if not turn.forgotten:
                         tx.save_user(turn.user)
-                        tx.save_conversation(turn.conversation)
+                        # A turn in a group never moves the member's private conversation.
+                        if inbound.chat_type != "group":
+                            tx.save_conversation(turn.conversation)
         except DuplicateInbound:
             # Another process handled the same message meanwhile; its turn won.
             log.info("duplicate inbound from %s rolled back", pseudonym(inbound.user_key))
@@ -294,6 +296,8 @@ class Engine:
         index = int(text) - 1
         if 0 <= index < len(offered):
             await self._choice(turn, offered[index])
+        elif await self._current(turn).on_text(turn, self._router, text):
+            pass  # a step that awaits free text takes numbers too ("14" as an answer)
         else:
             turn.say(turn.t("input.bad_number", number=text[:6]))
             await self._router.show(turn)

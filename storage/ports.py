@@ -109,6 +109,33 @@ class ComplaintTransaction(Protocol):
         """Record what happened to a complaint, by whom and when."""
         ...
 
+    async def cso_pending(
+        self, user_key: str, channel: str, chat_id: str
+    ) -> tuple[str, str, str] | None:
+        """(step, reference, partner) a CSO member was asked for in a group chat."""
+        ...
+
+    def set_cso_pending(
+        self,
+        user_key: str,
+        channel: str,
+        chat_id: str,
+        step: str | None,
+        reference: str = "",
+        partner_id: str = "",
+        now: datetime | None = None,
+    ) -> None:
+        """Remember (or, with step None, forget) what a CSO member is to type in a group."""
+        ...
+
+    def add_voice(self, complaint_id: str, user_key: str, now: datetime) -> None:
+        """A citizen adds their voice to a complaint (once) and follows it."""
+        ...
+
+    def set_complaint_flags(self, complaint_id: str, **flags: bool) -> None:
+        """Set reminded / escalated / followup_asked without touching anything else."""
+        ...
+
     def add_follower(self, complaint_id: str, user_key: str, now: datetime) -> None:
         """A citizen adds their voice to a complaint and follows it."""
         ...
@@ -405,6 +432,14 @@ class Store(Protocol):
         self, now: datetime, limit: int, lease_seconds: float, channels: Sequence[str]
     ) -> list[OutboxRecord]:
         """Lease due outbox rows of these channels; a lease that lapses makes them due again."""
+        ...
+
+    async def is_stopped(self, user_key: str) -> bool:
+        """Whether this user said stop (or blocked the bot); an unknown user counts as stopped."""
+        ...
+
+    async def postpone_outbox(self, kind: str, until: datetime, now: datetime) -> int:
+        """Make the due rows of a kind wait until `until`, without counting an attempt."""
         ...
 
     async def mark_sent(self, outbox_id: str, now: datetime, platform_id: str | None) -> None:

@@ -41,6 +41,7 @@ from storage.records import (
     iso,
 )
 from storage.sqlite_barometer import BarometerStoreMixin, BarometerTransactionMixin
+from storage.sqlite_campaigns import CampaignStoreMixin
 from storage.sqlite_complaints import (
     ComplaintStoreMixin,
     ComplaintTransactionMixin,
@@ -349,7 +350,9 @@ class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, Baromet
         return {row[0] for row in rows}
 
 
-class SqliteStore(ComplaintStoreMixin, QuizStoreMixin, BarometerStoreMixin, StatsStoreMixin):
+class SqliteStore(
+    ComplaintStoreMixin, QuizStoreMixin, BarometerStoreMixin, StatsStoreMixin, CampaignStoreMixin
+):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
     def __init__(

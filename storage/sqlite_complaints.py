@@ -94,8 +94,46 @@ def _execute(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> None:
     db.execute(sql, params)
 
 
+def _add_voice(complaint_id: str, user_key: str, stamp: str, db: sqlite3.Connection) -> None:
+    inserted = db.execute(
+        "INSERT INTO complaint_followers (complaint_id, user_key, added_at) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (complaint_id, user_key, stamp),
+    ).rowcount
+    if inserted:  # one voice per person, however often they tap
+        db.execute(
+            "UPDATE complaints SET voices = voices + 1, updated_at = ? WHERE id = ?",
+            (stamp, complaint_id),
+        )
+
+
+def _flags(complaint_id: str, changes: dict[str, int], db: sqlite3.Connection) -> None:
+    # Only the flags change: a status set meanwhile by a CSO is never written back over.
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    db.execute(
+        f"UPDATE complaints SET {assignments} WHERE id = ?",  # noqa: S608 - fixed column names
+        (*changes.values(), complaint_id),
+    )
+
+
 def anonymise(user_key: str, db: sqlite3.Connection) -> None:
     """Keep a forgotten citizen's complaints for the CSOs' work, without any way to reach them."""
+    for complaint_id, contact in db.execute(
+        "SELECT id, contact FROM complaints WHERE user_key = ? AND contact IS NOT NULL",
+        (user_key,),
+    ).fetchall():
+        # Copies of forwards kept in the outbox carried the consented contact: blank it there.
+        for row_id, payload in db.execute(
+            "SELECT id, payload FROM outbox WHERE kind = 'forward' AND payload LIKE ?",
+            (f"%{complaint_id}%",),
+        ).fetchall():
+            data = json.loads(payload)
+            data["text"] = str(data.get("text", "")).replace(contact, "—")
+            db.execute(
+                "UPDATE outbox SET payload = ? WHERE id = ?",
+                (json.dumps(data, ensure_ascii=False), row_id),
+            )
+    db.execute("UPDATE complaint_events SET actor = NULL WHERE actor = ?", (user_key,))
     db.execute(
         "DELETE FROM complaint_questions WHERE answer IS NULL AND complaint_id IN "
         "(SELECT id FROM complaints WHERE user_key = ?)",
@@ -268,6 +306,60 @@ class ComplaintTransactionMixin:
                 (complaint_id, action, partner_id, actor, note, iso(now)),
             )
         )
+
+    async def cso_pending(
+        self, user_key: str, channel: str, chat_id: str
+    ) -> tuple[str, str, str] | None:
+        """(step, reference, partner) a CSO member was asked for in a group chat."""
+        rows = await self._rows(
+            "SELECT step, reference, partner_id FROM cso_pending "
+            "WHERE user_key = ? AND channel = ? AND chat_id = ?",
+            (user_key, channel, chat_id),
+        )
+        return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def set_cso_pending(
+        self,
+        user_key: str,
+        channel: str,
+        chat_id: str,
+        step: str | None,
+        reference: str = "",
+        partner_id: str = "",
+        now: datetime | None = None,
+    ) -> None:
+        """Remember (or, with step None, forget) what a CSO member is to type in a group."""
+        if step is None:
+            self.ops.append(
+                partial(
+                    _execute,
+                    "DELETE FROM cso_pending WHERE user_key = ? AND channel = ? AND chat_id = ?",
+                    (user_key, channel, chat_id),
+                )
+            )
+            return
+        assert now is not None
+        self.ops.append(
+            partial(
+                _execute,
+                "INSERT INTO cso_pending (user_key, channel, chat_id, step, reference, partner_id, "
+                "created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+                "step = excluded.step, reference = excluded.reference, "
+                "partner_id = excluded.partner_id, created_at = excluded.created_at",
+                (user_key, channel, chat_id, step, reference, partner_id, iso(now)),
+            )
+        )
+
+    def add_voice(self, complaint_id: str, user_key: str, now: datetime) -> None:
+        """A citizen adds their voice to a complaint (once) and follows it."""
+        self.ops.append(partial(_add_voice, complaint_id, user_key, iso(now)))
+
+    def set_complaint_flags(self, complaint_id: str, **flags: bool) -> None:
+        """Set reminded / escalated / followup_asked without touching anything else."""
+        allowed = {"reminded", "escalated", "followup_asked"}
+        changes = {k: int(v) for k, v in flags.items() if k in allowed}
+        if changes:
+            self.ops.append(partial(_flags, complaint_id, changes))
 
     def add_follower(self, complaint_id: str, user_key: str, now: datetime) -> None:
         """A citizen adds their voice to a complaint and follows it."""

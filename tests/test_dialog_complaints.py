@@ -386,8 +386,10 @@ async def test_my_complaints_and_references_of_others(world: World) -> None:
     assert "Statut : envoyé" in texts(out, "fanta")
     await world.onboard("curieux")
     out = await world.say("curieux", reference)
+    # Someone else's reference is answered like any unknown words: nothing about it shows.
+    assert "Statut" not in texts(out, "curieux") and "Kayes" not in texts(out, "curieux")
+    out = await world.tap("curieux", f"complaint:show:{reference.replace('-', '')}")
     assert "Je ne trouve aucun de vos signalements" in texts(out, "curieux")
-    assert "Kayes" not in texts(out, "curieux")
 
 
 async def test_daily_limit(store: SqliteStore, pack: ContentPack, clock: FakeClock) -> None:
@@ -463,3 +465,88 @@ async def test_a_cso_chat_that_never_receives_hands_over_to_the_desk(world: Worl
     assert reference in texts(out, "desk") and "n'a pas pu être remis" in texts(out, "desk")
     routes = await world.store.fetch_all("SELECT partner_id FROM complaint_routes ORDER BY 1")
     assert routes == [("bureau-programme",), ("exemple-kayes",)]
+
+
+async def test_cso_steps_in_a_group_leave_the_private_chat_alone(world: World) -> None:
+    await world.link("exemple-kayes", "cso-kayes")
+    await world.onboard("fanta")
+    reference, _ = await _submit(world, "fanta")
+    # The CSO member is also a citizen, halfway through a report in private.
+    await world.onboard("awa")
+    await world.say("awa", "plainte")
+    await world.tap("awa", "complaint:new")
+    await world.tap("awa", f"cso:ask:{reference.replace('-', '')}", chat="cso-kayes")
+    out = await world.say("awa", "1")  # private: the first category, not the group's step
+    assert "Dans quelle commune" in texts(out, "awa")
+    out = await world.say("awa", "14", chat="cso-kayes")  # a number is a fine question too
+    assert "Question transmise" in texts(out, "cso-kayes") and "« 14 »" in texts(out, "fanta")
+
+
+async def test_stop_holds_back_questions_and_follow_ups(world: World, clock: FakeClock) -> None:
+    await world.link("exemple-kayes", "cso-kayes")
+    await world.onboard("fanta")
+    reference, _ = await _submit(world, "fanta")
+    ref = reference.replace("-", "")
+    await world.tap("awa", f"cso:ask:{ref}", chat="cso-kayes")
+    await world.say("fanta", "stop")
+    out = await world.say("awa", "Quelle date ?", chat="cso-kayes")
+    assert not texts(out, "fanta")
+    await world.tap("awa", f"cso:done:{ref}", chat="cso-kayes")
+    out = await world.tap("awa", f"cso:nonote:{ref}", chat="cso-kayes")
+    assert not texts(out, "fanta")
+    clock.advance(days=8)
+    out = await world.say("awa", "menu")
+    assert not texts(out, "fanta")
+
+
+async def test_forget_scrubs_the_actor_and_the_contact_copies(world: World) -> None:
+    await world.link("exemple-kayes", "cso-kayes")
+    await world.onboard("fanta")
+    reference, _ = await _submit(world, "fanta", consent=True)
+    await world.tap("fanta", f"complaint:unsolved:{reference.replace('-', '')}")  # no effect
+    await world.say("fanta", "oublier")
+    await world.tap("fanta", "privacy:forget_yes")
+    actors = await world.store.fetch_all(
+        "SELECT actor FROM complaint_events WHERE actor IS NOT NULL"
+    )
+    assert ("console:fanta",) not in actors
+    payloads = await world.store.fetch_all("SELECT payload FROM outbox WHERE kind = 'forward'")
+    assert payloads and not any("Fanta" in p[0] for p in payloads)
+
+
+async def test_a_voice_counts_once(world: World) -> None:
+    await world.onboard("fanta")
+    _reference, _ = await _submit(world, "fanta")
+    await world.onboard("oumar")
+    for attempt in range(2):
+        await world.say("oumar", "plainte")
+        await world.tap("oumar", "complaint:new")
+        await world.tap("oumar", "complaint:cat:eau")
+        await world.say("oumar", "Kayes")
+        await world.tap("oumar", "complaint:skip_place")
+        await world.say("oumar", "La pompe du forage est en panne depuis deux semaines.")
+        await world.tap("oumar", "complaint:media_done")
+        out = await world.tap("oumar", "complaint:consent:no")
+        offered = [i for i in ids(out, "oumar") if i.startswith("complaint:voice:")]
+        if attempt == 0:
+            await world.tap("oumar", offered[0])
+        else:
+            assert offered == []  # already following it: not offered again
+            await world.tap("oumar", "complaint:cancel")
+    voices = await world.store.fetch_all("SELECT voices FROM complaints")
+    assert voices == [(2,)]
+
+
+async def test_words_that_look_like_references_are_searched(world: World) -> None:
+    await world.onboard("sidi")
+    out = await world.say("sidi", "urgences")
+    assert "Je ne trouve aucun de vos signalements" not in texts(out, "sidi")
+
+
+async def test_a_position_outside_mali(world: World) -> None:
+    await world.onboard("ali")
+    await world.say("ali", "plainte")
+    await world.tap("ali", "complaint:new")
+    await world.tap("ali", "complaint:cat:eau")
+    out = await world.send("ali", location=Location(48.85, 2.35))
+    assert "pas au Mali" in texts(out, "ali")

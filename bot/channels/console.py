@@ -47,7 +47,8 @@ def _text_field(obj: dict[str, Any], name: str, *, numeric_ok: bool = False) -> 
         return None
     if isinstance(value, bool) or not isinstance(value, (str | int) if numeric_ok else str):
         raise BadLine(f"'{name}' must be a string")
-    return str(value)
+    # JSON allows lone surrogates ("\\ud800"); UTF-8 output does not: replace them.
+    return str(value).encode("utf-8", "replace").decode("utf-8")
 
 
 def parse_line(line: str, now: datetime) -> Inbound:

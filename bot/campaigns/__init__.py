@@ -1,0 +1,1 @@
+"""Public information campaigns: the file format, the schedule and the commands' logic."""
