@@ -28,8 +28,9 @@ def queries() -> list[str]:
 
 
 def generate(target: Path, count: int, seed: int = 5) -> None:
-    """A pack of `count` articles made by recombining the bundled ones' words."""
-    shutil.copytree(BUNDLED_PACK, target, ignore=shutil.ignore_patterns("articles"))
+    """The bundled pack plus `count` articles made by recombining its words."""
+    # The bundled articles stay: quizzes and the rest of the pack refer to them.
+    shutil.copytree(BUNDLED_PACK, target)
     rng = random.Random(seed)
     originals = [
         yaml.safe_load(p.read_text(encoding="utf-8"))

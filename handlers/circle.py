@@ -173,7 +173,7 @@ class CircleFlow(Flow):
         name: str,
         quiz_id: str,
         hours: int,
-        members: list[tuple[str, str, str, str]],
+        members: list[tuple[str, str, str, str, str]],
     ) -> None:
         quiz = turn.pack.quizzes[quiz_id]
         run = CircleQuizRecord(
@@ -185,8 +185,7 @@ class CircleFlow(Flow):
         )
         turn.tx.save_circle_quiz(run)
         deadline = run.deadline.strftime("%d/%m %H:%M UTC")
-        for user_key, _, channel, chat in members:
-            lang = turn.lang
+        for user_key, _, channel, chat, lang in members:
             title = turn.pack.pick(quiz.title, lang)
             invite = Reply(
                 text=turn.pack.texts.get(

@@ -64,21 +64,29 @@ async def tick_quizzes(store: Store, pack: ContentPack, now: datetime) -> int:
                 f"{n}. {s.pseudonym} : {s.score}/{s.total}"
                 for n, s in enumerate(result.board, start=1)
             )
-            text = pack.texts.get(
-                lang,
-                "circle.results",
-                name=circle[1],
-                quiz=pack.pick(quiz.title, lang),
-                players=result.players,
-                members=len(members),
-                average=round(result.average),
-                board=board or "—",
-            )
-            recipients = [(key, channel, chat) for key, _, channel, chat in members]
+            recipients = [(key, channel, chat, lang) for key, _, channel, chat, lang in members]
             facilitator = await tx.get_user(circle[2])
             if facilitator is not None:
-                recipients.append((facilitator.key, facilitator.channel, facilitator.external_id))
-            for key, channel, chat in recipients:
+                recipients.append(
+                    (
+                        facilitator.key,
+                        facilitator.channel,
+                        facilitator.external_id,
+                        facilitator.language or lang,
+                    )
+                )
+            for key, channel, chat, language in recipients:
+                # Each member reads the results in their own language.
+                text = pack.texts.get(
+                    language,
+                    "circle.results",
+                    name=circle[1],
+                    quiz=pack.pick(quiz.title, language),
+                    players=result.players,
+                    members=len(members),
+                    average=round(result.average),
+                    board=board or "—",
+                )
                 tx.enqueue(
                     NewOutboxMessage(
                         channel, chat, "circle", {"text": text, "choices": []}, user_key=key

@@ -265,8 +265,8 @@ class QuizTransaction(Protocol):
         """(id, name, is facilitator) of the circles a user leads or belongs to."""
         ...
 
-    async def circle_members(self, circle_id: str) -> list[tuple[str, str, str, str]]:
-        """(user key, pseudonym, channel, chat) of every member."""
+    async def circle_members(self, circle_id: str) -> list[tuple[str, str, str, str, str]]:
+        """(user key, pseudonym, channel, chat, language) of every member."""
         ...
 
     def save_circle(

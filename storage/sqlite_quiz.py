@@ -291,16 +291,17 @@ class QuizTransactionMixin:
         )
         return [(r[0], r[1], bool(r[2])) for r in rows]
 
-    async def circle_members(self, circle_id: str) -> list[tuple[str, str, str, str]]:
-        """(user key, pseudonym, channel, chat) of every member."""
+    async def circle_members(self, circle_id: str) -> list[tuple[str, str, str, str, str]]:
+        """(user key, pseudonym, channel, chat, language) of every member."""
         rows = await self._q(
-            "SELECT u.key, COALESCE(p.pseudonym, '?'), u.channel, u.external_id "
+            "SELECT u.key, COALESCE(p.pseudonym, '?'), u.channel, u.external_id, "
+            "COALESCE(u.language, 'fr') "
             "FROM circle_members m JOIN users u ON u.key = m.user_key "
             "LEFT JOIN quiz_players p ON p.user_key = u.key WHERE m.circle_id = ? "
             "ORDER BY m.joined_at",
             circle_id,
         )
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def save_circle(
         self, circle_id: str, name: str, facilitator: str, code: str, now: datetime

@@ -365,3 +365,17 @@ async def test_group_quiz_on_telegram(rig: Rig, pack: ContentPack) -> None:
     await worker.run_once()
     final = fake.sent(group)[-1].text
     assert "2 participant(s)" in final and "U83" not in final and "U84" not in final
+
+
+async def test_a_long_flood_wait_goes_back_to_the_outbox(tmp_path: Path, pack: ContentPack) -> None:
+    from bot.delivery import SendError
+
+    r = await _rig(tmp_path, pack, poll=False, chat_rate=0.1, burst=1.0)
+    try:
+        await r.channel.sender.send("77", Reply(text="un"))
+        with pytest.raises(SendError) as waited:
+            await r.channel.sender.send("77", Reply(text="deux"))
+        assert waited.value.retry_after is not None and waited.value.retry_after > 2
+        assert [c.text for c in r.fake.sent(77)] == ["un"]
+    finally:
+        await _close(r)

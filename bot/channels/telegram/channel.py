@@ -27,6 +27,7 @@ from bot.channels.telegram.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.telegram.sender import TelegramSender, load_choices
 from bot.delivery import SendError
 from handlers.engine import Engine, pseudonym
+from handlers.locks import KeyedLocks
 from handlers.messages import Inbound, Reply, user_key
 from storage.records import NewOutboxMessage
 from storage.sqlite import SqliteStore
@@ -53,6 +54,7 @@ class TelegramChannel:
         self._engine = engine
         self._store = store
         self._background: set[asyncio.Task[Any]] = set()
+        self._chats = KeyedLocks()
         self.dispatcher = Dispatcher()
         router = Router(name="civicbot")
         router.message.register(self._on_message)
@@ -135,19 +137,34 @@ class TelegramChannel:
         if task is not None:
             self._background.add(task)
         private: list[str] = []
+        # aiogram handles updates as concurrent tasks: one private chat's turns and their
+        # replies go one after the other, so replies never interleave (A1, B1, A2).
+        ordered = (
+            self._chats.hold(inbound.chat_id)
+            if inbound.chat_type == "private"
+            else contextlib.nullcontext()
+        )
         try:
-            for reply in await self._engine.handle(inbound):
-                only_for = reply.extra.get("only_for")
-                if only_for is not None and only_for == private_to:
-                    private.append(reply.text)
-                elif only_for is not None:
-                    await self.deliver(inbound, replace(reply, chat=str(only_for)))
-                else:
-                    await self.deliver(inbound, reply)
+            async with ordered:
+                replies = await self._engine.handle(inbound)
+                for reply in replies:
+                    await self._send_one(inbound, reply, private_to, private)
         finally:
             if task is not None:
                 self._background.discard(task)
         return private
+
+    async def _send_one(
+        self, inbound: Inbound, reply: Reply, private_to: str | None, private: list[str]
+    ) -> None:
+        """Deliver a reply; one meant for the tapping member only is kept for the tap."""
+        only_for = reply.extra.get("only_for")
+        if only_for is not None and only_for == private_to:
+            private.append(reply.text)
+        elif only_for is not None:
+            await self.deliver(inbound, replace(reply, chat=str(only_for)))
+        else:
+            await self.deliver(inbound, reply)
 
     async def deliver(self, inbound: Inbound, reply: Reply) -> None:
         """Send one reply now; if Telegram fails, the outbox retries it later."""

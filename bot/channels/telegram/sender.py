@@ -44,6 +44,7 @@ from storage.sqlite import SqliteStore
 log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER_WAITS = 5
+MAX_INLINE_WAIT = 2.0
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
 
 
@@ -172,7 +173,13 @@ class TelegramSender:
     async def _call(self, chat_id: str, call: Callable[[], Awaitable[Any]]) -> Any:
         """One API call under flood control; 429 waits as told, other errors become SendError."""
         for _ in range(MAX_RETRY_AFTER_WAITS):
-            await self._flood.wait(chat_id, is_group(chat_id))
+            pause = self._flood.delay(chat_id, is_group(chat_id))
+            if pause > MAX_INLINE_WAIT:
+                # A long wait (a busy group) goes back to the outbox instead of holding up
+                # the delivery worker and every other chat behind it.
+                raise SendError("flood control", retry_after=pause)
+            if pause > 0:
+                await asyncio.sleep(pause)
             try:
                 return await call()
             except TelegramRetryAfter as exc:
