@@ -87,6 +87,7 @@ class DeliveryWorker:
         rng: random.Random | None = None,
         lease_seconds: float = 120.0,
         on_dead: Callable[[OutboxRecord], Awaitable[object]] | None = None,
+        concurrency: int = 16,
         quiet_hours: QuietHours | None = None,
     ) -> None:
         self._store = store
@@ -97,6 +98,7 @@ class DeliveryWorker:
         self._lease = lease_seconds
         # What to do with a row that will never be delivered (a forward goes to the desk).
         self._on_dead = on_dead
+        self._concurrency = concurrency
         self._quiet = quiet_hours
 
     async def run_once(self, limit: int = 100) -> int:
@@ -106,10 +108,21 @@ class DeliveryWorker:
         rows = await self._store.claim_due_outbox(
             self._clock(), limit, self._lease, list(self._senders)
         )
-        sent = 0
+        # Chats are served side by side (each sender keeps to its platform's rates), while
+        # one chat's rows go strictly in order.
+        by_chat: dict[tuple[str, str], list[OutboxRecord]] = {}
         for row in rows:
-            sent += await self._deliver(row)
-        return sent
+            by_chat.setdefault((row.channel, row.chat_id), []).append(row)
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def serve(chat_rows: list[OutboxRecord]) -> int:
+            done = 0
+            async with gate:
+                for row in chat_rows:
+                    done += await self._deliver(row)
+            return done
+
+        return sum(await asyncio.gather(*(serve(chat_rows) for chat_rows in by_chat.values())))
 
     async def _deliver(self, row: OutboxRecord) -> int:
         if row.kind in UNSOLICITED_KINDS and await self._held(row):

@@ -147,3 +147,38 @@ async def test_rows_of_unconfigured_channels_wait(store: SqliteStore, clock: Fak
     assert await w.run_once() == 0
     row = await store.get_outbox(row_id)
     assert row and row.state == "pending" and row.attempts == 0
+
+
+async def test_chats_are_served_side_by_side_each_in_order(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    import asyncio
+
+    class Slow:
+        def __init__(self) -> None:
+            self.active = 0
+            self.most = 0
+            self.order: list[tuple[str, str]] = []
+
+        async def send(self, chat_id: str, reply: Reply) -> str | None:
+            self.active += 1
+            self.most = max(self.most, self.active)
+            await asyncio.sleep(0.01)
+            self.order.append((chat_id, reply.text))
+            self.active -= 1
+            return None
+
+    async with store.transaction() as tx:
+        for n in range(3):
+            for chat in ("a", "b", "c"):
+                tx.enqueue(
+                    NewOutboxMessage(
+                        "console", chat, "notice", Reply(text=f"{chat}{n}").to_dict(chat)
+                    ),
+                    clock(),
+                )
+    slow = Slow()
+    assert await DeliveryWorker(store, {"console": slow}, clock=clock).run_once() == 9
+    assert slow.most > 1  # several chats at once
+    for chat in ("a", "b", "c"):
+        assert [t for c, t in slow.order if c == chat] == [f"{chat}0", f"{chat}1", f"{chat}2"]

@@ -761,3 +761,10 @@ async def test_a_circle_quiz_played_on_whatsapp(rig: Rig, pack: ContentPack) -> 
     await rig.worker().run_once()
     results = " ".join(s.text for s in rig.graph.sent(member)[before:])
     assert "1 sur 1 membre(s)" in results and "Soleil : 10/10" in results
+
+
+async def test_a_campaign_link_is_counted_as_the_entry_source(rig: Rig) -> None:
+    u = "22370000199"
+    await rig.say(u, "c-eid-10-decembre")
+    row = await rig.row("SELECT entry_source FROM users WHERE key = ?", f"whatsapp:{u}")
+    assert row == ("c-eid-10-decembre",)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.campaigns.model import is_campaign_code
 from handlers.messages import Inbound, Location, Media
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,10 @@ def from_message(
     )
     content = _dict(message.get(kind))
     if kind == "text":
-        return replace(base, text=_str(content.get("body")) or "")
+        body = _str(content.get("body")) or ""
+        # A campaign's wa.me link pre-fills "c-NAME": kept as where the person came from.
+        entry = body.strip() if is_campaign_code(body.strip()) else None
+        return replace(base, text=body, entry=entry)
     if kind == "interactive":
         reply = _dict(content.get(_str(content.get("type")) or ""))
         choice = _str(reply.get("id"))
