@@ -379,3 +379,13 @@ async def test_a_long_flood_wait_goes_back_to_the_outbox(tmp_path: Path, pack: C
         assert [c.text for c in r.fake.sent(77)] == ["un"]
     finally:
         await _close(r)
+
+
+def test_declined_waits_take_no_token() -> None:
+    now = [0.0]
+    flood = FloodControl(global_rate=1, chat_rate=100, burst=1, clock=lambda: now[0])
+    assert flood.delay("1", False, max_wait=2) == 0.0
+    for _ in range(10):  # sends pushed back to the outbox: they must not pile up a debt
+        flood.delay("2", False, max_wait=0.5)
+    now[0] = 1.0
+    assert flood.delay("3", False, max_wait=2) == 0.0

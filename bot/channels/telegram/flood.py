@@ -20,6 +20,13 @@ class Bucket:
     def __post_init__(self) -> None:
         self.tokens = self.burst
 
+    def peek(self, now: float) -> float:
+        """The seconds a send would wait now, without taking a token."""
+        tokens = self.tokens
+        if self.stamp is not None:
+            tokens = min(self.burst, tokens + (now - self.stamp) * self.rate)
+        return 0.0 if tokens - 1 >= 0 else -(tokens - 1) / self.rate
+
     def reserve(self, now: float) -> float:
         """Take a token; return the seconds to wait before using it."""
         if self.stamp is not None:
@@ -56,8 +63,12 @@ class FloodControl:
     def __len__(self) -> int:
         return len(self._chats)
 
-    def delay(self, chat_id: str, group: bool) -> float:
-        """Reserve a send to `chat_id` now; return how long to wait before it."""
+    def delay(self, chat_id: str, group: bool, max_wait: float | None = None) -> float:
+        """Reserve a send to `chat_id` now; return how long to wait before it.
+
+        With `max_wait`, a send that would wait longer reserves nothing (the caller sends it
+        later): tokens taken for sends that never happen would slow every later one.
+        """
         now = self._clock()
         if len(self._chats) > 10_000:
             # Forget chats whose bucket refilled: the table stays as small as the active chats.
@@ -66,6 +77,10 @@ class FloodControl:
         if bucket is None:
             bucket = Bucket(self._group_rate if group else self._chat_rate, self._burst)
             self._chats[chat_id] = bucket
+        if max_wait is not None:
+            pause = max(self._global.peek(now), bucket.peek(now))
+            if pause > max_wait:
+                return pause
         return max(self._global.reserve(now), bucket.reserve(now))
 
     async def wait(self, chat_id: str, group: bool) -> None:

@@ -173,7 +173,7 @@ class TelegramSender:
     async def _call(self, chat_id: str, call: Callable[[], Awaitable[Any]]) -> Any:
         """One API call under flood control; 429 waits as told, other errors become SendError."""
         for _ in range(MAX_RETRY_AFTER_WAITS):
-            pause = self._flood.delay(chat_id, is_group(chat_id))
+            pause = self._flood.delay(chat_id, is_group(chat_id), max_wait=MAX_INLINE_WAIT)
             if pause > MAX_INLINE_WAIT:
                 # A long wait (a busy group) goes back to the outbox instead of holding up
                 # the delivery worker and every other chat behind it.
