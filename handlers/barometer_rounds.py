@@ -173,23 +173,25 @@ async def announce_actions(
     Returns how many participants were told; raises LookupError for an unknown round.
     """
     async with store.transaction() as tx:
-        record = await tx.barometer_round(round_id)
-        if record is None:
-            raise LookupError(round_id)
-        tx.save_barometer_round(replace(record, actions=text, actions_at=now))
-        participants = await tx.barometer_participants(round_id)
-        for user_key, channel, chat, language in participants:
-            lang = language or pack.languages[0]
-            communes = ", ".join(commune_name(pack, c) for c in record.communes)
-            reply = Reply(
-                text=pack.texts.get(lang, "barometer.actions", communes=communes, text=text)
-            )
-            _send(tx, now, channel, chat, reply, user_key)
-        lang = pack.languages[0]
-        communes = ", ".join(commune_name(pack, c) for c in record.communes)
-        for channel, chat in await cso_chats(tx, pack, record.partner_id):
-            reply = Reply(
-                text=pack.texts.get(lang, "barometer.actions", communes=communes, text=text)
-            )
-            _send(tx, now, channel, chat, reply)
+        return await announce_actions_in(tx, pack, round_id, text, now)
+
+
+async def announce_actions_in(
+    tx: Transaction, pack: ContentPack, round_id: str, text: str, now: datetime
+) -> int:
+    """`announce_actions` within a unit of work (a CSO's chat command uses it)."""
+    record = await tx.barometer_round(round_id)
+    if record is None:
+        raise LookupError(round_id)
+    tx.save_barometer_round(replace(record, actions=text, actions_at=now))
+    participants = await tx.barometer_participants(round_id)
+    communes = ", ".join(commune_name(pack, c) for c in record.communes)
+    for user_key, channel, chat, language in participants:
+        lang = language or pack.languages[0]
+        reply = Reply(text=pack.texts.get(lang, "barometer.actions", communes=communes, text=text))
+        _send(tx, now, channel, chat, reply, user_key)
+    lang = pack.languages[0]
+    for channel, chat in await cso_chats(tx, pack, record.partner_id):
+        reply = Reply(text=pack.texts.get(lang, "barometer.actions", communes=communes, text=text))
+        _send(tx, now, channel, chat, reply)
     return len(participants)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from content.pack import ContentPack
 from content.text import clean_input, fold
 from handlers.barometer import BarometerFlow
+from handlers.barometer_cso import BarometerCsoFlow
 from handlers.circle import CircleFlow
 from handlers.complaint import ComplaintFlow
 from handlers.cso import CsoFlow
@@ -69,6 +70,7 @@ def default_flows() -> list[Flow]:
         CircleFlow(),
         GroupQuizFlow(),
         BarometerFlow(),
+        BarometerCsoFlow(),
     ]
 
 

@@ -266,3 +266,38 @@ async def test_someone_outside_the_communes_chooses_one(
     assert f"barometer:go:bbg-two:{OTHER}" in ids(out, "nomad")
     out = await people.send("nomad", choice=f"barometer:go:bbg-two:{OTHER}")
     assert "barometer:a:0:3" in ids(out, "nomad")
+
+
+async def test_a_cso_opens_a_round_and_announces_actions_from_its_chat(
+    people: People, store: SqliteStore, clock: FakeClock
+) -> None:
+    async with store.transaction() as tx:
+        tx.link_chat("console", CSO_CHAT, "exemple-kayes", "nocode", clock())
+    for name in ("awa", "bintou"):
+        await people.join(name, COMMUNE)
+
+    async def cso(text_: str, chat: str = CSO_CHAT) -> str:
+        out = await people.console.exchange(
+            Inbound(
+                channel="console",
+                user_id="lead",
+                chat_id=chat,
+                chat_type="group",
+                received_at=clock(),
+                message_id=str(next(people._ids)),
+                text=text_,
+            )
+        )
+        return text(out, chat)
+
+    assert "réservée" in await cso("/barometre ouvrir ML010101 2026-11-28 2026-12-05", "-999")
+    assert "Pour ouvrir" in await cso("/barometre ouvrir ML999999 2026-11-28 2026-12-05")
+    today = clock().date()
+    answer = await cso(f"/barometre ouvrir {COMMUNE} {today} {today + timedelta(days=7)}")
+    assert "2 personne(s) invitée(s)" in answer
+    round_id = answer.split()[1]
+    async with store.transaction() as tx:
+        record = await tx.barometer_round(round_id)
+    assert record is not None and record.partner_id == "exemple-kayes"
+    assert "Aucun tour" in await cso("/barometre actions bbg-nope Réparer.")
+    assert "0 participant(s)" in await cso(f"/barometre actions {round_id} Réparer le forage.")
