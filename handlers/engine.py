@@ -206,7 +206,8 @@ class Engine:
                     )
                 )
             return
-        if command in ("stop", "resume", "forget"):
+        # `start` is also a first word on Telegram: before a language is chosen it onboards.
+        if command in ("stop", "forget") or (command == "resume" and turn.user.language):
             await self._command(turn, command)
             return
         if turn.user.language is None:
@@ -287,7 +288,10 @@ class Engine:
         elif command == "stop" and isinstance(privacy, PrivacyFlow):
             await privacy.stop(turn)
         elif command == "resume" and isinstance(privacy, PrivacyFlow):
-            await privacy.resume(turn)
+            if turn.user.stopped:
+                await privacy.resume(turn)
+            else:
+                await self._router.show_menu(turn)
         elif command == "forget":
             await privacy.show(turn, self._router)
         elif command in ("complaint", "quiz", "circle", "barometer"):

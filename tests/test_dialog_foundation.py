@@ -355,3 +355,20 @@ async def test_bambara_user_gets_bambara_and_french_fallback(chat: Chat) -> None
     await chat.onboard("bm")
     await chat.say("aide")
     assert "DƐMƐ" in chat.text
+
+
+async def test_start_resumes_after_stop_and_otherwise_shows_the_menu(
+    chat: Chat, store: SqliteStore
+) -> None:
+    await chat.say("/start")
+    assert chat.choices == ["lang:fr", "lang:bm"]  # first contact: onboarding
+    await chat.tap("lang:fr")
+    await chat.say("start")
+    assert chat.choices == MENU
+    await chat.say("unsubscribe")
+    async with store.transaction() as tx:
+        assert (await tx.get_user("test:u1")).stopped  # type: ignore[union-attr]
+    await chat.say("/start")
+    assert "de nouveau" in chat.text
+    async with store.transaction() as tx:
+        assert not (await tx.get_user("test:u1")).stopped  # type: ignore[union-attr]
