@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/whatsapp.py
 	$(PY) bench/quiz.py
 	$(PY) bench/stats.py
+	$(PY) bench/campaign.py
 
 check-content: $(STAMP)
 	$(PY) -m bot content check
