@@ -135,17 +135,13 @@ async def make_plan(
             left[member.channel] += 1
         if member.channel == "whatsapp" and not is_open(member.last_inbound_at, None, now):
             plan.outside_window += 1
-    plan.template = templates.get(KIND)
+    # The file's own template wins; else the one the settings give campaigns.
+    plan.template = campaign.whatsapp_template or templates.get(KIND)
     if plan.outside_window and plan.template is None:
         plan.warnings.append(
-            f"no template for the kind '{KIND}' in CIVICBOT_WHATSAPP_TEMPLATES: "
-            f"{plan.outside_window} WhatsApp user(s) will get it only after they write again"
-        )
-    wanted = campaign.whatsapp_template
-    if wanted is not None and plan.template is not None and wanted != plan.template:
-        plan.warnings.append(
-            f"the file names the template '{wanted}' but CIVICBOT_WHATSAPP_TEMPLATES gives "
-            f"'{plan.template}' for '{KIND}': the latter is used"
+            f"no whatsapp_template in the file nor for the kind '{KIND}' in "
+            f"CIVICBOT_WHATSAPP_TEMPLATES: {plan.outside_window} WhatsApp user(s) will get it "
+            "only after they write again"
         )
     plan.duration = duration((n, rates.per_channel.get(ch, 1.0)) for ch, n in left.items())
     plan.links = {
@@ -185,10 +181,13 @@ def payload(campaign: Campaign, member: AudienceMember) -> dict[str, Any]:
     if campaign.button is not None:
         choices = (Choice(campaign.button.open, campaign.button.label.pick(lang)),)
     media = campaign.media
+    template = campaign.whatsapp_template
     reply = Reply(
         text=campaign.text.pick(lang),
         choices=choices,
         media=Media(media.kind, media.ref) if media else None,
+        # Outside WhatsApp's 24-hour window this campaign goes as its own approved template.
+        extra={"whatsapp_template": template} if template and member.channel == "whatsapp" else {},
     )
     return reply.to_dict(member.chat_id)
 

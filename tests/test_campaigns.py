@@ -127,7 +127,8 @@ async def test_plan_counts_per_channel_language_window_and_exclusions(
     await add_user(store, clock, "whatsapp", "6", region="ML01", inbound_ago=timedelta(days=2))
     await add_user(store, clock, "test", "7", region="ML01")  # not a campaign channel
 
-    plan = await make_plan(store, example(), NO_QUIET, {}, clock(), bot_username="@civic_bot")
+    untemplated = example(whatsapp_template=None)
+    plan = await make_plan(store, untemplated, NO_QUIET, {}, clock(), bot_username="@civic_bot")
     assert {ch: dict(c) for ch, c in plan.recipients.items()} == {
         "telegram": {"fr": 2, "bm": 1},
         "whatsapp": {"fr": 2},
@@ -135,7 +136,9 @@ async def test_plan_counts_per_channel_language_window_and_exclusions(
     assert plan.outside_window == 1 and plan.excluded_stopped == 1
     assert plan.links["telegram"] == "https://t.me/civic_bot?start=c-eid-10-decembre"
     assert plan.links["whatsapp"] == "https://wa.me/NUMBER?text=c-eid-10-decembre"
-    assert any("no template" in w for w in plan.warnings)
+    assert any("no whatsapp_template" in w for w in plan.warnings)
+    own = await make_plan(store, example(), NO_QUIET, {}, clock())
+    assert own.template == "civicbot_campaign" and not own.warnings  # the file's own
 
     narrow = example(audience={"regions": ["ML01"], "languages": ["fr"]})
     plan = await make_plan(store, narrow, NO_QUIET, {"campaign": "civicbot_campaign"}, clock())

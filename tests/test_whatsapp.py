@@ -768,3 +768,14 @@ async def test_a_campaign_link_is_counted_as_the_entry_source(rig: Rig) -> None:
     await rig.say(u, "c-eid-10-decembre")
     row = await rig.row("SELECT entry_source FROM users WHERE key = ?", f"whatsapp:{u}")
     assert row == ("c-eid-10-decembre",)
+
+
+async def test_a_campaign_can_name_its_own_template(rig: Rig) -> None:
+    u = "22370000177"
+    await rig.onboard(u)
+    rig.clock.advance(days=2)
+    window = Window(rig.store, {}, ["fr"], clock=rig.clock)
+    own = await window.decide(u, Reply("Le 10 décembre", extra={"whatsapp_template": "eid_2026"}))
+    assert own.mode == "template" and own.template == "eid_2026"
+    none = await window.decide(u, Reply("Le 10 décembre"))
+    assert none.mode == "wait"

@@ -120,7 +120,9 @@ class Window:
         if not refused and is_open(last, closed_at, self._clock()):
             return Decision("free")
         kind = await self._kind(chat_id, reply)
-        name = self._templates.get(kind)
+        # A campaign may name its own approved template; other kinds use the settings' one.
+        own = reply.extra.get("whatsapp_template")
+        name = own if isinstance(own, str) and own else self._templates.get(kind)
         if name is None:
             return Decision("wait", kind)
         chosen = language if language in self._languages else self._languages[0]
