@@ -106,10 +106,6 @@ class CommuneIndex:
         found = process.extract(query, candidates, scorer=fuzz.WRatio, limit=limit, score_cutoff=70)
         return [(self.communes[i], float(score)) for _, score, i in found]
 
-    def cercle_name(self, cercle_pcode: str) -> str:
-        """The name of a cercle."""
-        return next((c.cercle for c in self.communes if c.cercle_pcode == cercle_pcode), "")
-
     def nearest(self, lat: float, lon: float) -> Commune:
         """The commune whose centroid is closest to a point."""
 

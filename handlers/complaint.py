@@ -19,7 +19,7 @@ from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice, Location, Media
 from handlers.turn import Turn
-from storage.records import ComplaintRecord, NewOutboxMessage, QuestionRecord
+from storage.records import NewOutboxMessage
 
 # Mali's bounding box, with a margin: a shared position elsewhere is not a Malian commune.
 MALI_LAT = (10.0, 25.5)
@@ -532,16 +532,3 @@ class ComplaintFlow(Flow):
             turn.tx, turn.pack, turn.now, reopened, "complaint.notice.reopened", skip=turn.user.key
         )
         turn.say(turn.t("complaint.reopened", reference=record.reference), [back_to_menu(turn)])
-
-
-def question_record(
-    qid: str,
-    complaint: ComplaintRecord,
-    partner_id: str,
-    channel: str,
-    chat: str,
-    text: str,
-    turn: Turn,
-) -> QuestionRecord:
-    """A CSO's question, ready to store."""
-    return QuestionRecord(qid, complaint.id, partner_id, channel, chat, text, turn.now)

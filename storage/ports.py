@@ -136,10 +136,6 @@ class ComplaintTransaction(Protocol):
         """Set reminded / escalated / followup_asked without touching anything else."""
         ...
 
-    def add_follower(self, complaint_id: str, user_key: str, now: datetime) -> None:
-        """A citizen adds their voice to a complaint and follows it."""
-        ...
-
     def link_chat(
         self, channel: str, chat_id: str, partner_id: str, code: str, now: datetime
     ) -> None:

@@ -361,17 +361,6 @@ class ComplaintTransactionMixin:
         if changes:
             self.ops.append(partial(_flags, complaint_id, changes))
 
-    def add_follower(self, complaint_id: str, user_key: str, now: datetime) -> None:
-        """A citizen adds their voice to a complaint and follows it."""
-        self.ops.append(
-            partial(
-                _execute,
-                "INSERT INTO complaint_followers (complaint_id, user_key, added_at) "
-                "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                (complaint_id, user_key, iso(now)),
-            )
-        )
-
     def link_chat(
         self, channel: str, chat_id: str, partner_id: str, code: str, now: datetime
     ) -> None:

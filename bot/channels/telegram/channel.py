@@ -28,7 +28,7 @@ from bot.channels.telegram.sender import TelegramSender, load_choices
 from bot.delivery import SendError
 from handlers.engine import Engine, pseudonym
 from handlers.locks import KeyedLocks
-from handlers.messages import Inbound, Reply, user_key
+from handlers.messages import Inbound, Reply
 from storage.records import NewOutboxMessage
 from storage.sqlite import SqliteStore
 
@@ -238,8 +238,3 @@ class TelegramChannel:
         if pending:
             await asyncio.wait(pending, timeout=10)
         await self.bot.session.close()
-
-
-def private_user_key(chat_id: str) -> str:
-    """In a private chat the chat id is the user id."""
-    return user_key(CHANNEL, chat_id)
