@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
-import socket
 import sqlite3
 import sys
 import tempfile
@@ -30,6 +28,7 @@ from handlers.engine import Engine  # noqa: E402
 from handlers.messages import Inbound  # noqa: E402
 from storage.sqlite import SqliteStore  # noqa: E402
 from tests.fake_telegram import FakeTelegram, text_update  # noqa: E402
+from tests.run_support import start_run  # noqa: E402
 
 # What onboarded users type: menus, numbers, help.
 TEXTS = ["menu", "1", "menu", "5", "aide", "menu", "2"]
@@ -114,13 +113,6 @@ async def throughput(updates: int, users: int) -> None:
     print(f"ratio              {ours / bare:.2f} (target at least 0.5)")
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def rss(pid: int) -> tuple[int, int]:
     """Resident and peak resident memory of a process, in MiB."""
     fields = dict(
@@ -137,22 +129,14 @@ async def memory(users: int) -> None:
         store = await SqliteStore.open(db)
         await store.close()
         seed_users(db, users)
-        env = os.environ | {
-            "CIVICBOT_TELEGRAM_TOKEN": fake.token,
-            "CIVICBOT_TELEGRAM_API_URL": fake.url,
-            "CIVICBOT_DB": str(db),
-            "CIVICBOT_HTTP_HOST": "127.0.0.1",
-            "CIVICBOT_HTTP_PORT": str(free_port()),
-            "CIVICBOT_LOG_LEVEL": "WARNING",
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=ROOT,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
+        proc, _ = await start_run(
+            {
+                "CIVICBOT_TELEGRAM_TOKEN": fake.token,
+                "CIVICBOT_TELEGRAM_API_URL": fake.url,
+                "CIVICBOT_DB": str(db),
+                "CIVICBOT_LOG_LEVEL": "WARNING",
+            },
+            capture_stderr=False,
         )
         # Traffic from 2,000 of them, so that caches fill as they would.
         for n in range(2000):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sqlite3
 import statistics
@@ -32,7 +31,7 @@ from tests.fake_graph import (  # noqa: E402
     sign,
     text,
 )
-from tests.test_run_telegram import free_port  # noqa: E402
+from tests.run_support import start_run  # noqa: E402
 
 # What onboarded users type: menus, numbers, help.
 TEXTS = ["menu", "1", "menu", "4", "aide", "menu", "2"]
@@ -56,33 +55,21 @@ def seed_users(db: Path, count: int) -> None:
 
 async def start_bot(graph: FakeGraph, db: Path) -> tuple[asyncio.subprocess.Process, str]:
     """`civicbot run` with WhatsApp pointed at the fake Graph API; its webhook URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICBOT_")} | {
-        "CIVICBOT_WHATSAPP_TOKEN": TOKEN,
-        "CIVICBOT_WHATSAPP_PHONE_ID": PHONE_ID,
-        "CIVICBOT_WHATSAPP_APP_SECRET": APP_SECRET,
-        "CIVICBOT_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-        "CIVICBOT_WHATSAPP_API_URL": graph.url,
-        # The bot's own capacity, not Meta's 80 messages a second, is what is measured.
-        "CIVICBOT_WHATSAPP_RATE": "1000000",
-        "CIVICBOT_DB": str(db),
-        "CIVICBOT_HTTP_HOST": "127.0.0.1",
-        "CIVICBOT_HTTP_PORT": str(port),
-        "CIVICBOT_LOG_LEVEL": "WARNING",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL
+    proc, port = await start_run(
+        {
+            "CIVICBOT_WHATSAPP_TOKEN": TOKEN,
+            "CIVICBOT_WHATSAPP_PHONE_ID": PHONE_ID,
+            "CIVICBOT_WHATSAPP_APP_SECRET": APP_SECRET,
+            "CIVICBOT_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+            "CIVICBOT_WHATSAPP_API_URL": graph.url,
+            # The bot's own capacity, not Meta's 80 messages a second, is what is measured.
+            "CIVICBOT_WHATSAPP_RATE": "1000000",
+            "CIVICBOT_DB": str(db),
+            "CIVICBOT_LOG_LEVEL": "WARNING",
+        },
+        capture_stderr=False,
     )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return proc, f"http://127.0.0.1:{port}/whatsapp/webhook"
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-    proc.kill()
-    raise SystemExit("civicbot run did not start")
+    return proc, f"http://127.0.0.1:{port}/whatsapp/webhook"
 
 
 async def drive(

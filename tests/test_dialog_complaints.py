@@ -69,27 +69,6 @@ class World:
         await self.store.create_link_code(partner, code, self.clock() + timedelta(days=7))
         return await self.say(member, f"/lier {code}", chat=chat)
 
-    async def report(
-        self,
-        user: str,
-        commune: str = "Kayes",
-        text: str | None = None,
-        consent: bool = False,
-        category: str = "eau",
-    ) -> str:
-        await self.say(user, "plainte")
-        await self.tap(user, "complaint:new")
-        await self.tap(user, f"complaint:cat:{category}")
-        await self.say(user, commune)
-        await self.say(user, "quartier Plateau")
-        await self.say(user, text or "La pompe du forage est en panne depuis deux semaines.")
-        await self.tap(user, "complaint:media_done")
-        await self.tap(user, f"complaint:consent:{'yes' if consent else 'no'}")
-        out = await self.send(user, choice="complaint:confirm")
-        if not any("Envoyer" in str(r) for r in out) and "complaint:confirm" not in str(out):
-            pass
-        return str(out)
-
 
 def texts(out: list[dict[str, Any]], chat: str) -> str:
     return "\n".join(r["text"] for r in out if r["chat"] == chat)
@@ -104,20 +83,27 @@ def world(store: SqliteStore, pack: ContentPack, clock: FakeClock) -> World:
     return World(store, pack, clock)
 
 
+async def _fill(world: World, user: str, **kw: Any) -> list[dict[str, Any]]:
+    """The intake up to the consent answer; returns what the bot said then."""
+    await world.say(user, "plainte")
+    await world.tap(user, "complaint:new")
+    await world.tap(user, f"complaint:cat:{kw.get('category', 'eau')}")
+    await world.say(user, kw.get("commune", "Kayes"))
+    if kw.get("place", True):
+        await world.say(user, "quartier Plateau")
+    else:
+        await world.tap(user, "complaint:skip_place")
+    await world.say(user, kw.get("text", "La pompe du forage est en panne depuis deux semaines."))
+    await world.tap(user, "complaint:media_done")
+    return await world.tap(user, f"complaint:consent:{'yes' if kw.get('consent') else 'no'}")
+
+
 async def _submit(world: World, user: str, **kw: Any) -> tuple[str, list[dict[str, Any]]]:
     """Whole intake; returns the reference and the last output (confirmation and forwards)."""
-    w = world
-    await w.say(user, "plainte")
-    await w.tap(user, "complaint:new")
-    await w.tap(user, f"complaint:cat:{kw.get('category', 'eau')}")
-    await w.say(user, kw.get("commune", "Kayes"))
-    await w.say(user, "quartier Plateau")
-    await w.say(user, kw.get("text", "La pompe du forage est en panne depuis deux semaines."))
-    await w.tap(user, "complaint:media_done")
-    out = await w.tap(user, f"complaint:consent:{'yes' if kw.get('consent') else 'no'}")
+    out = await _fill(world, user, **kw)
     if "complaint:dup_no" in ids(out, user):
-        await w.tap(user, "complaint:dup_no")
-    out = await w.tap(user, "complaint:confirm")
+        await world.tap(user, "complaint:dup_no")
+    out = await world.tap(user, "complaint:confirm")
     found = REF.search(texts(out, user))
     assert found, texts(out, user)
     return found[0], out
@@ -359,14 +345,12 @@ async def test_duplicates_add_a_voice(world: World) -> None:
     await world.onboard("fanta")
     reference, _ = await _submit(world, "fanta")
     await world.onboard("oumar")
-    await world.say("oumar", "plainte")
-    await world.tap("oumar", "complaint:new")
-    await world.tap("oumar", "complaint:cat:eau")
-    await world.say("oumar", "Kayes")
-    await world.tap("oumar", "complaint:skip_place")
-    await world.say("oumar", "Le forage est en panne depuis deux semaines, la pompe ne marche pas")
-    await world.tap("oumar", "complaint:media_done")
-    out = await world.tap("oumar", "complaint:consent:no")
+    out = await _fill(
+        world,
+        "oumar",
+        place=False,
+        text="Le forage est en panne depuis deux semaines, la pompe ne marche pas",
+    )
     assert "semblable" in texts(out, "oumar") and "panne" not in texts(out, "oumar")
     voice = [i for i in ids(out, "oumar") if i.startswith("complaint:voice:")]
     out = await world.tap("oumar", voice[0])
@@ -519,14 +503,7 @@ async def test_a_voice_counts_once(world: World) -> None:
     _reference, _ = await _submit(world, "fanta")
     await world.onboard("oumar")
     for attempt in range(2):
-        await world.say("oumar", "plainte")
-        await world.tap("oumar", "complaint:new")
-        await world.tap("oumar", "complaint:cat:eau")
-        await world.say("oumar", "Kayes")
-        await world.tap("oumar", "complaint:skip_place")
-        await world.say("oumar", "La pompe du forage est en panne depuis deux semaines.")
-        await world.tap("oumar", "complaint:media_done")
-        out = await world.tap("oumar", "complaint:consent:no")
+        out = await _fill(world, "oumar", place=False)
         offered = [i for i in ids(out, "oumar") if i.startswith("complaint:voice:")]
         if attempt == 0:
             await world.tap("oumar", offered[0])

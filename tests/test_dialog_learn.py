@@ -111,7 +111,9 @@ async def test_free_text_opens_the_article_when_sure(chat: Chat, store: SqliteSt
 async def test_free_text_offers_choices_when_unsure(chat: Chat) -> None:
     await chat.onboard()
     await chat.say("prix du riz au marche")
-    assert "pas sûr" in chat.text or "rien trouvé" in chat.text
+    # Off topic: never an article opened as if it were the answer.
+    articles = chat.engine._pack().articles.values()
+    assert not any(chat.text.startswith(a.title["fr"]) for a in articles)
     await chat.say("les femmes")
     assert "Vouliez-vous lire" in chat.text
     offered = [c for c in chat.choices if c.startswith("learn:article:")]

@@ -3,62 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import sys
 from pathlib import Path
 
 import aiohttp
 
 from tests.fake_telegram import FakeTelegram, text_update
+from tests.run_support import start_run
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def start(
     fake: FakeTelegram, tmp_path: Path, **extra: str
 ) -> tuple[asyncio.subprocess.Process, int]:
-    port = free_port()
-    env = (
-        os.environ
-        | {
+    return await start_run(
+        {
             "CIVICBOT_TELEGRAM_TOKEN": fake.token,
             "CIVICBOT_TELEGRAM_API_URL": fake.url,
             "CIVICBOT_DB": str(tmp_path / "run.sqlite3"),
-            "CIVICBOT_HTTP_HOST": "127.0.0.1",
-            "CIVICBOT_HTTP_PORT": str(port),
             "CIVICBOT_LOG_FORMAT": "json",
         }
         | extra
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return proc, port
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-    proc.kill()
-    raise AssertionError("civicbot run did not start")
 
 
 async def stop(proc: asyncio.subprocess.Process) -> str:

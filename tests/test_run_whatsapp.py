@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -21,48 +19,25 @@ from tests.fake_graph import (
     status,
     text,
 )
-from tests.test_run_telegram import free_port
+from tests.run_support import start_run
 
 ROOT = Path(__file__).resolve().parent.parent
 WA_ID = "22376543210"
 
 
 async def start(graph: FakeGraph, tmp_path: Path) -> tuple[asyncio.subprocess.Process, int]:
-    port = free_port()
-    # Only WhatsApp: no Telegram settings leak in from the environment of the test run.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICBOT_")} | {
-        "CIVICBOT_WHATSAPP_TOKEN": TOKEN,
-        "CIVICBOT_WHATSAPP_PHONE_ID": PHONE_ID,
-        "CIVICBOT_WHATSAPP_APP_SECRET": APP_SECRET,
-        "CIVICBOT_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-        "CIVICBOT_WHATSAPP_API_URL": graph.url,
-        "CIVICBOT_WHATSAPP_TEMPLATES": '{"notice": "civicbot_notice"}',
-        "CIVICBOT_DB": str(tmp_path / "run.sqlite3"),
-        "CIVICBOT_HTTP_HOST": "127.0.0.1",
-        "CIVICBOT_HTTP_PORT": str(port),
-        "CIVICBOT_LOG_FORMAT": "json",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    return await start_run(
+        {
+            "CIVICBOT_WHATSAPP_TOKEN": TOKEN,
+            "CIVICBOT_WHATSAPP_PHONE_ID": PHONE_ID,
+            "CIVICBOT_WHATSAPP_APP_SECRET": APP_SECRET,
+            "CIVICBOT_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+            "CIVICBOT_WHATSAPP_API_URL": graph.url,
+            "CIVICBOT_WHATSAPP_TEMPLATES": '{"notice": "civicbot_notice"}',
+            "CIVICBOT_DB": str(tmp_path / "run.sqlite3"),
+            "CIVICBOT_LOG_FORMAT": "json",
+        }
     )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return proc, port
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-    proc.kill()
-    raise AssertionError("civicbot run did not start")
 
 
 async def test_run_with_whatsapp(tmp_path: Path) -> None:

@@ -155,3 +155,16 @@ async def test_info_logs_carry_no_message_text_or_user_id(
     logged = "\n".join(r.getMessage() for r in caplog.records if r.levelname == "INFO")
     assert "handled" in logged
     assert "76123456" not in logged and "secret" not in logged
+
+
+def test_log_pseudonyms_cannot_be_recomputed_from_a_phone_number() -> None:
+    import hashlib
+
+    from handlers.engine_support import pseudonym_key
+
+    key = "whatsapp:22376123456"
+    token = pseudonym_key(key)
+    assert token == pseudonym_key(key)  # stable within a run, so logs can be followed
+    # Someone who tries every phone number with an unkeyed hash does not find it.
+    for size in (5, 6):
+        assert token != hashlib.blake2s(key.encode(), digest_size=size).hexdigest()
