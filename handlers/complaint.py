@@ -19,7 +19,7 @@ from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice, Location, Media
 from handlers.turn import Turn
-from storage.records import NewOutboxMessage
+from storage.records import ComplaintRecord, NewOutboxMessage
 
 # Mali's bounding box, with a margin: a shared position elsewhere is not a Malian commune.
 MALI_LAT = (10.0, 25.5)
@@ -304,14 +304,12 @@ class ComplaintFlow(Flow):
 
     async def on_free_text(self, turn: Turn, router: Router, text: str) -> bool:
         """A reference typed anywhere shows that complaint, if it is the user's."""
-        reference = normalize_reference(text)
-        record = await turn.tx.complaint_by_reference(reference) if reference else None
-        mine = await turn.tx.complaints_of(turn.user.key) if record else []
-        if record is None or all(c.id != record.id for c in mine):
+        record = await self._own(turn, text)
+        if record is None:
             # Words like "urgences" look like references: unless it is one of the user's own
             # complaints, search answers (which also reveals nothing about other people's).
             return False
-        await self._show_one(turn, record.reference.replace("-", ""))
+        self._describe(turn, record)
         return True
 
     async def _commune_typed(
@@ -451,14 +449,24 @@ class ComplaintFlow(Flow):
             + [back_to_menu(turn)],
         )
 
-    async def _show_one(self, turn: Turn, ref: str) -> None:
-        reference = normalize_reference(ref)
+    async def _own(self, turn: Turn, typed: str) -> ComplaintRecord | None:
+        """The user's own complaint (or one they follow) with this reference, else None."""
+        reference = normalize_reference(typed)
         record = await turn.tx.complaint_by_reference(reference) if reference else None
-        mine = await turn.tx.complaints_of(turn.user.key) if record else []
-        if record is None or all(c.id != record.id for c in mine):
+        if record is None:
+            return None
+        mine = await turn.tx.complaints_of(turn.user.key)
+        return record if any(c.id == record.id for c in mine) else None
+
+    async def _show_one(self, turn: Turn, ref: str) -> None:
+        record = await self._own(turn, ref)
+        if record is None:
             # Someone else's reference reveals nothing, not even that it exists.
             turn.say(turn.t("complaint.not_yours"), [back_to_menu(turn)])
             return
+        self._describe(turn, record)
+
+    def _describe(self, turn: Turn, record: ComplaintRecord) -> None:
         pack = turn.pack
         category = pack.category(record.category)
         turn.say(
@@ -481,7 +489,7 @@ class ComplaintFlow(Flow):
             turn.say(turn.t("input.stale_choice"), [back_to_menu(turn)])
             return
         turn.goto("complaint", "answer", {"question": question_id})
-        await self.show(turn, Router([]))
+        turn.say(turn.t("complaint.ask_answer"))
 
     async def _answer(self, turn: Turn, router: Router, data: dict[str, Any], text: str) -> None:
         question = await turn.tx.question(str(data.get("question")))
