@@ -389,3 +389,38 @@ def test_declined_waits_take_no_token() -> None:
         flood.delay("2", False, max_wait=0.5)
     now[0] = 1.0
     assert flood.delay("3", False, max_wait=2) == 0.0
+
+
+def test_group_messages_pass_only_as_commands_or_replies_to_the_bot() -> None:
+    from datetime import UTC, datetime
+
+    from aiogram.types import Update
+
+    from bot.channels.telegram.convert import from_message
+    from tests.fake_telegram import BOT_USER
+
+    plain = Update.model_validate(
+        {"update_id": 1} | text_update(90, "Le forage est réparé.", cid=-5, kind="supergroup")
+    ).message
+    reply = Update.model_validate(
+        {
+            "update_id": 2,
+            "message": {
+                **text_update(90, "Le forage est réparé.", cid=-5, kind="supergroup")["message"],
+                "reply_to_message": {
+                    "message_id": 9,
+                    "date": 0,
+                    "chat": {"id": -5, "type": "supergroup", "title": "g"},
+                    "from": BOT_USER,
+                    "text": "Écrivez un message",
+                },
+            },
+        }
+    ).message
+    now = datetime.now(UTC)
+    assert plain is not None
+    assert from_message(plain, 1, "civic_test_bot", now) is None
+    assert reply is not None
+    inbound = from_message(reply, 2, "civic_test_bot", now)
+    assert inbound is not None and inbound.text == "Le forage est réparé."
+    assert inbound.chat_type == "group"
