@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -35,6 +35,11 @@ class Source(Strict):
     title: Text = Field(description="the law or document, as its official title reads")
     articles: Text | None = Field(default=None, description="article numbers, e.g. 'art. 1 à 3'")
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    kind: Literal["law", "official", "press"] | None = Field(
+        default=None,
+        description="what was read at the URL: the text itself (law), a public body's page "
+        "(official), or press, thesis, encyclopaedia (press: shown as such to readers)",
+    )
 
 
 class Action(Strict):

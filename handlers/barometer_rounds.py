@@ -53,11 +53,16 @@ def results_text(pack: ContentPack, record: BarometerRound, lang: str) -> str:
                 )
                 continue
             line = texts.get(
-                lang, "barometer.results_line", criterion=name, average=f"{figure['average']:.1f}"
+                lang,
+                "barometer.results_line",
+                criterion=name,
+                average=f"{figure['average']:.1f}".replace(".", ","),
             )
             if figure["change"] is not None:
                 line += texts.get(
-                    lang, "barometer.results_change", change=f"{figure['change']:+.1f}"
+                    lang,
+                    "barometer.results_change",
+                    change=f"{figure['change']:+.1f}".replace(".", ","),
                 )
             lines.append(line)
     lines += ["", texts.get(lang, "barometer.results_end")]

@@ -147,10 +147,20 @@ class LearnFlow(Flow):
             line = f"• {source.title}"
             if source.articles:
                 line += f", {source.articles}"
+            if source.kind == "press":
+                line += f" ({turn.t('learn.kind_press')})"
             if source.url:
                 line += f"\n  {source.url}"
             lines.append(line)
-        lines.append(turn.t("learn.reviewed_on", date=article.reviewed_on.strftime("%d/%m/%Y")))
+        # Say what the review checked against: the text of a law, a public body, or press only.
+        kinds = [
+            k for k in ("law", "official", "press") if any(s.kind == k for s in article.sources)
+        ]
+        basis = ", ".join(turn.t(f"learn.basis_{k}") for k in kinds) or turn.t("learn.basis_none")
+        date = article.reviewed_on.strftime("%d/%m/%Y")
+        lines.append(turn.t("learn.reviewed_on", basis=basis, date=date))
+        if kinds == ["press"]:
+            lines.append(turn.t("learn.press_only"))
         turn.say(
             "\n".join(lines),
             [

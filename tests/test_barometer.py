@@ -219,11 +219,11 @@ async def test_a_whole_round_open_invite_answer_change_close_results_actions(
     clock.advance(days=8)
     out = await people.send("elsewhere", text="menu")
     results = text(out, "awa")
-    assert "Résultats du baromètre" in results and "6 participants" in results
+    assert "Résultats du baromètre" in results and "participants : 6" in results
     # Efficacité: 6 respondents (awa..fanta 4, cheick 2, gaoussou 5 on one question).
-    assert "Efficacité : 3.8/5" in results
+    assert "Efficacité : 3,8/5" in results
     # Other criteria: only the five who answered them; Gaoussou said "I don't know".
-    assert "Équité : 3.6/5" in results
+    assert "Équité : 3,6/5" in results
     assert text(out, CSO_CHAT) == results, "the CSO's chat gets the same results"
     assert "Résultats" not in text(out, "elsewhere") and "Résultats" not in text(out, "stopped")
     # Too late to answer now.
@@ -245,7 +245,7 @@ async def test_a_whole_round_open_invite_answer_change_close_results_actions(
         await people.send(name, choice="barometer:nocomment")
     clock.advance(days=8)
     out = await people.send("elsewhere", text="menu")
-    assert "Efficacité : 5.0/5 (+1.2 depuis le baromètre précédent)" in text(out, "awa")
+    assert "Efficacité : 5,0/5 (+1,2 depuis le baromètre précédent)" in text(out, "awa")
 
 
 async def test_without_an_open_round_the_keyword_says_so(people: People) -> None:
@@ -294,10 +294,10 @@ async def test_a_cso_opens_a_round_and_announces_actions_from_its_chat(
     assert "Pour ouvrir" in await cso("/barometre ouvrir ML999999 2026-11-28 2026-12-05")
     today = clock().date()
     answer = await cso(f"/barometre ouvrir {COMMUNE} {today} {today + timedelta(days=7)}")
-    assert "2 personne(s) invitée(s)" in answer
+    assert "Personnes invitées : 2" in answer
     round_id = answer.split()[1]
     async with store.transaction() as tx:
         record = await tx.barometer_round(round_id)
     assert record is not None and record.partner_id == "exemple-kayes"
     assert "Aucun tour" in await cso("/barometre actions bbg-nope Réparer.")
-    assert "0 participant(s)" in await cso(f"/barometre actions {round_id} Réparer le forage.")
+    assert "aux participants (0)" in await cso(f"/barometre actions {round_id} Réparer le forage.")

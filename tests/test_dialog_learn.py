@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 async def test_themes_articles_pages_related_sources(chat: Chat, pack: ContentPack) -> None:
     await chat.onboard()
     await chat.say("1")  # learn
-    assert chat.choices[:6] == [f"learn:theme:{t.id}" for t in pack.themes]
+    assert chat.choices[: len(pack.themes)] == [f"learn:theme:{t.id}" for t in pack.themes]
     await chat.tap("learn:theme:inclusion")
-    assert "0 article(s) sur 4" in chat.text
+    assert "Articles lus : 0 sur 4" in chat.text
     await chat.tap("learn:article:quota-genre")
     assert chat.text.startswith(pack.articles["quota-genre"].title["fr"])
     assert "Page 1/2" in chat.text
@@ -33,13 +33,14 @@ async def test_themes_articles_pages_related_sources(chat: Chat, pack: ContentPa
     assert "Page 2/2" in chat.text
     assert "learn:page:quota-genre:3" not in chat.choices
     await chat.tap("learn:sources:quota-genre")
-    assert "Loi n°2015-052" in chat.text and "Vérifié le 28/11/2026" in chat.text
+    assert "Loi n°2015-052" in chat.text and "relu le 02/12/2026" in chat.text
+    assert "Sources : sites officiels, articles de presse" in chat.text and "(presse)" in chat.text
     await chat.tap("learn:article:quota-genre")
     await chat.tap("learn:related:quota-genre")
     assert "learn:article:jeunes-participation" in chat.choices
     await chat.tap("learn:article:jeunes-participation")
     await chat.tap("learn:theme:inclusion")
-    assert "2 article(s) sur 4" in chat.text
+    assert "Articles lus : 2 sur 4" in chat.text
     assert chat.label("learn:article:quota-genre").startswith("✓ ")
     assert not chat.label("learn:article:femmes-foncier").startswith("✓")
 

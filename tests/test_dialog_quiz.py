@@ -173,7 +173,7 @@ async def test_group_quiz_private_answers_timer_and_leaderboard(
     clock.advance(seconds=31)
     out = await players.send("coumba", text="menu")  # any activity runs the clocks
     edit = next(r for r in out if r["chat"] == group and r.get("edit_of"))
-    assert "2 réponse(s)" in edit["text"] and "Réponse :" in edit["text"]
+    assert "Réponses : 2" in edit["text"] and "Réponse :" in edit["text"]
     assert "Question 2/10" in text(out, group)
     group_messages = [
         r["text"] for r in out + a + b if r["chat"] == group and not r.get("only_for")
@@ -183,7 +183,7 @@ async def test_group_quiz_private_answers_timer_and_leaderboard(
     out = await players.send("adja", group, admin=True, text="/quiz stop")
     final = text(out, group)
     assert (
-        "2 participant(s)" in final
+        "Participants : 2" in final
         and "moyenne du groupe : 25 %" in final
         and "Étoile : 1/2" in final
     )
@@ -246,7 +246,7 @@ async def test_circle_join_play_results_and_leave(players: Players, clock: FakeC
     clock.advance(hours=25)
     out = await players.send("lead", text="menu")
     results = text(out, "mariam")
-    assert "1 sur 1 membre(s)" in results and "mar-star : 10/10" in results
+    assert "membres ayant joué : 1 sur 1" in results and "mar-star : 10/10" in results
     assert text(out, "lead") and not text(out, "safi")
     late = await players.send("mariam", choice=start)
     assert "terminé" in text(late, "mariam")

@@ -357,14 +357,14 @@ async def test_group_quiz_on_telegram(rig: Rig, pack: ContentPack) -> None:
     worker = DeliveryWorker(rig.store, {"telegram": rig.channel.sender}, clock=lambda: later)
     await worker.run_once()
     [edit] = [c for c in fake.calls if c.method == "editMessageText"]
-    assert edit.chat == str(group) and "2 réponse(s)" in edit.text and "Réponse :" in edit.text
+    assert edit.chat == str(group) and "Réponses : 2" in edit.text and "Réponse :" in edit.text
     assert "Question 2/10" in fake.sent(group)[-1].text
     fake.push(text_update(81, "/quiz stop", cid=group, kind="supergroup"))
     await fake.wait_sent(4, group)
     await asyncio.sleep(0.1)
     await worker.run_once()
     final = fake.sent(group)[-1].text
-    assert "2 participant(s)" in final and "U83" not in final and "U84" not in final
+    assert "Participants : 2" in final and "U83" not in final and "U84" not in final
 
 
 async def test_a_long_flood_wait_goes_back_to_the_outbox(tmp_path: Path, pack: ContentPack) -> None:

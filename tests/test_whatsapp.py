@@ -760,7 +760,7 @@ async def test_a_circle_quiz_played_on_whatsapp(rig: Rig, pack: ContentPack) -> 
     before = len(rig.graph.sent(member))
     await rig.worker().run_once()
     results = " ".join(s.text for s in rig.graph.sent(member)[before:])
-    assert "1 sur 1 membre(s)" in results and "Soleil : 10/10" in results
+    assert "membres ayant joué : 1 sur 1" in results and "Soleil : 10/10" in results
 
 
 async def test_a_campaign_link_is_counted_as_the_entry_source(rig: Rig) -> None:
