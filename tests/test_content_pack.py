@@ -64,9 +64,10 @@ def test_required_articles_exist_in_their_theme(pack: ContentPack) -> None:
 def test_every_article_cites_sources_and_has_bambara_marked_for_review(pack: ContentPack) -> None:
     for article in pack.articles.values():
         assert article.sources, article.id
-        assert article.title.get("bm") and article.summary.get("bm"), article.id
-        assert article.keywords.get("bm") and article.keywords.get("fr"), article.id
-        assert article.needs_review.get("bm") is True, article.id
+        assert article.keywords.get("fr"), article.id
+        # New articles wait for their Bambara; any Bambara present is marked for review.
+        if article.title.get("bm") or article.summary.get("bm"):
+            assert article.needs_review.get("bm") is True, article.id
         assert len(article.title["fr"]) <= 60, article.id
 
 
@@ -82,6 +83,8 @@ def test_complaint_categories(pack: ContentPack) -> None:
         "corruption",
         "mairie",
         "securite",
+        "liste-electorale",
+        "accessibilite",
         "autre",
     ]
     assert len({c.service_code for c in pack.categories}) == len(ids)
@@ -162,7 +165,7 @@ def test_content_check_command(tmp_path: Path) -> None:
         [sys.executable, "-m", "bot", "content", "check"], cwd=ROOT, capture_output=True, text=True
     )
     assert good.returncode == 0, good.stdout
-    assert "32 articles" in good.stdout and "bm: title 32/32" in good.stdout
+    assert "43 articles" in good.stdout and "bm: title 32/43" in good.stdout
     pack = _copy(tmp_path)
     _edit(pack / "articles/inclusion/quota-genre.yaml", {"related": ["nowhere"]})
     (pack / "themes.yaml").write_text("themes: [", encoding="utf-8")

@@ -116,7 +116,7 @@ async def test_whole_intake_reaches_the_cso_chat(world: World) -> None:
     out = await world.say("fanta", "plainte")
     assert ids(out, "fanta")[:2] == ["complaint:new", "complaint:mine"]
     out = await world.tap("fanta", "complaint:new")
-    assert len([i for i in ids(out, "fanta") if i.startswith("complaint:cat:")]) == 10
+    assert len([i for i in ids(out, "fanta") if i.startswith("complaint:cat:")]) == 12
     await world.tap("fanta", "complaint:cat:eau")
     out = await world.say("fanta", "kayes")
     assert "Où exactement" in texts(out, "fanta")

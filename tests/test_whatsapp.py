@@ -264,7 +264,7 @@ async def test_a_whole_learning_conversation_by_buttons_and_lists(rig: Rig) -> N
         "3. Signaler un problème",
     ]
     [themes] = await rig.tap(u, "menu:learn")
-    assert len(themes.rows) == 7 and themes.ids[3] == "learn:theme:inclusion"
+    assert len(themes.rows) == 9 and themes.ids[3] == "learn:theme:inclusion"
     # A long label gives way to its short form, and the description says it in full.
     assert themes.rows[0] == {
         "id": "learn:theme:redevabilite",
@@ -376,8 +376,13 @@ async def test_engine_menus_fit_and_typed_numbers_reach_the_second_page(rig: Rig
         "description": "Un agent demande de l'argent",
     }
     [rest] = await rig.tap(u, categories.rows[9]["id"])
-    assert rest.ids == ["complaint:cat:autre", "complaint:cancel"]
-    [cancelled, *_] = await rig.say(u, "11")  # Annuler, typed from the second page
+    assert rest.ids == [
+        "complaint:cat:liste-electorale",
+        "complaint:cat:accessibilite",
+        "complaint:cat:autre",
+        "complaint:cancel",
+    ]
+    [cancelled, *_] = await rig.say(u, "13")  # Annuler, typed from the second page
     assert "annul" in cancelled.text.lower()
 
 
