@@ -1,5 +1,6 @@
-"""Search benchmark: query latency on the bundled pack and on a generated 5,000-article pack,
-pack load time, and `civicbot ask` start-up time. Run with `make bench`."""
+"""Search benchmark: answer quality (top-1, top-3, confident-but-wrong), query latency on the
+bundled pack and on a generated 5,000-article pack, pack load time, and `civicbot ask`
+start-up time. Run with `make bench`."""
 
 from __future__ import annotations
 
@@ -19,12 +20,67 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from content.pack import BUNDLED_PACK, ContentPack, load_pack  # noqa: E402
+from content.search import Hit, SearchIndex, decide  # noqa: E402
+
+SAMPLE = ROOT.parent / "shared" / "eval" / "search_sample.tsv"
 
 
 def queries() -> list[str]:
     """Our labelled queries: realistic phone typing."""
     lines = (ROOT / "tests" / "data" / "search_queries.tsv").read_text(encoding="utf-8")
     return [line.split("\t")[0] for line in lines.splitlines() if line and line[0] != "#"]
+
+
+def labelled(path: Path) -> list[tuple[str, list[str]]]:
+    """Query and accepted article ids of a labelled TSV file."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            query, _lang, expected = line.split("\t")
+            rows.append((query, expected.split("|")))
+    return rows
+
+
+def report(name: str, answers: list[tuple[list[str], list[Hit]]]) -> None:
+    """Print top-1, top-3, how often the chat would open an article, and how often wrongly."""
+    n = len(answers)
+    top1 = sum(bool(h) and h[0].article_id in e for e, h in answers)
+    top3 = sum(any(x.article_id in e for x in h[:3]) for e, h in answers)
+    sure = [(e, h) for e, h in answers if decide(h) == "confident"]
+    wrong = sum(h[0].article_id not in e for e, h in sure)
+    print(
+        f"{name}: {n} queries, top-1 {top1 / n:.0%}, top-3 {top3 / n:.0%}, "
+        f"confident {len(sure) / n:.0%}, confident but wrong {wrong / n:.1%}"
+    )
+
+
+class _Articles:
+    """Just what SearchIndex.build reads from a pack."""
+
+    def __init__(self, articles: dict[str, object]) -> None:
+        self.articles = articles
+
+
+def quality(pack: ContentPack) -> None:
+    """Labelled sets, and each example question searched in an index built without it."""
+    for name, path in (
+        ("public sample", SAMPLE),
+        ("our labelled queries", ROOT / "tests" / "data" / "search_queries.tsv"),
+    ):
+        if path.exists():
+            report(name, [(e, pack.search.search(q)) for q, e in labelled(path)])
+    answers = []
+    for article in pack.articles.values():
+        for phrases in article.questions.values():
+            for question in phrases:
+                left = {
+                    lang: [x for x in qs if x != question] for lang, qs in article.questions.items()
+                }
+                articles = dict(pack.articles)
+                articles[article.id] = article.model_copy(update={"questions": left})
+                index = SearchIndex.build(_Articles(articles))  # type: ignore[arg-type]
+                answers.append(([article.id], index.search(question)))
+    report("example questions, each left out of the index", answers)
 
 
 def generate(target: Path, count: int, seed: int = 5) -> None:
@@ -85,6 +141,7 @@ def main() -> None:
     args = parser.parse_args()
     sample = queries()
     pack, loaded, indexed = timed_load(BUNDLED_PACK)
+    quality(pack)
     print(f"bundled pack load {loaded * 1000:.0f} ms, index build {indexed * 1000:.0f} ms")
     measure("bundled pack", pack, sample, rounds=30)
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.settings import Settings
 from content.pack import ContentPack, PackError, load_pack
+from content.search import decide
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -64,6 +65,8 @@ def _results(pack: ContentPack, query: str, lang: str) -> dict[str, object]:
     hits = pack.search.search(query, limit=5)
     return {
         "query": query,
+        # True only when the chat would open the first article without asking.
+        "confident": decide(hits) == "confident",
         "results": [
             {
                 "id": hit.article_id,
@@ -92,6 +95,8 @@ def ask(path: Path, query: str | None, lang: str, as_json: bool) -> int:
     assert isinstance(results, list)
     if not results:
         print("nothing found")
+    elif not found["confident"]:
+        print("not confident: the chat would offer a choice or say it has no article")
     for result in results:
         print(f"{result['score']:.2f}  {result['id']}  {result['title']}")
     return 0

@@ -250,10 +250,13 @@ FIELD_WEIGHTS: Mapping[str, float] = {
     "body": 0.3,
 }
 SATURATION = 1.5
+STRONG = FIELD_WEIGHTS["keywords"]  # a word this heavy in an article fully covers it
 MIX = 0.7  # share of the field score in the final score; the rest is phrase closeness
 CONFIDENT = 0.5
 CONFIDENT_MARGIN = 0.1
 UNCERTAIN = 0.25
+MIN_COVERAGE = 0.4  # share of the question's weight an article must match to be offered
+SURE_COVERAGE = 0.8  # ... and to be opened directly
 MAX_CANDIDATES = 40
 
 
@@ -264,35 +267,44 @@ def stem(token: str) -> str:
     return token
 
 
+# Written with a Bambara letter, a word is Bambara even when its folded form is a French
+# function word: 'tɔn' (association) folds to 'ton'.
+_BAMBARA_LETTERS = frozenset("ɛɔɲŋƐƆƝŊ")
+
+
 def terms(text: str) -> list[str]:
     """Folded, SMS-expanded, stemmed content words of a text."""
     out: list[str] = []
-    for raw in fold(text).split():
-        word = SMS.get(raw, raw)
-        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        out.append(stem(word))
+    for token in text.split():
+        bambara = not _BAMBARA_LETTERS.isdisjoint(token)
+        for raw in fold(token).split():
+            word = SMS.get(raw, raw)
+            if (word in STOPWORDS and not bambara) or (len(word) < 2 and not word.isdigit()):
+                continue
+            out.append(stem(word))
     return out
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One article found, with a score between 0 and 1."""
+    """One article found, with a score between 0 and 1 and the share of the question it covers."""
 
     article_id: str
     score: float
+    coverage: float = 1.0
 
 
 Outcome = Literal["confident", "uncertain", "none"]
 
 
 def decide(hits: list[Hit]) -> Outcome:
-    """Open the article, offer a choice, or say nothing was found."""
-    if not hits or hits[0].score < UNCERTAIN:
+    """Open the article, offer a choice, or say that no article answers the question."""
+    # An article that matches one word of a longer question is a guess, not an answer.
+    if not hits or hits[0].score < UNCERTAIN or hits[0].coverage < MIN_COVERAGE:
         return "none"
     top = hits[0].score
     second = hits[1].score if len(hits) > 1 else 0.0
-    if top >= CONFIDENT and top - second >= CONFIDENT_MARGIN:
+    if top >= CONFIDENT and top - second >= CONFIDENT_MARGIN and hits[0].coverage >= SURE_COVERAGE:
         return "confident"
     return "uncertain"
 
@@ -391,22 +403,28 @@ class SearchIndex:
         if not words:
             return []
         scores: dict[int, float] = defaultdict(float)
+        covered: dict[int, float] = defaultdict(float)
         possible = 0.0
         for word in dict.fromkeys(words):
             expansions = self._expand(word)
             if not expansions:
                 possible += self._unknown_idf
                 continue
-            possible += max(self._idf[term] for term, _ in expansions)
+            weight_of_word = max(self._idf[term] for term, _ in expansions)
+            possible += weight_of_word
             best: dict[int, float] = {}
+            # How well the word is matched: in a title, keyword or question, or only in passing.
+            strength: dict[int, float] = {}
             for term, sure in expansions:
                 idf = self._idf[term]
                 for doc, weight in self._postings[term].items():
                     value = sure * idf * weight / (weight + SATURATION)
                     if value > best.get(doc, 0.0):
                         best[doc] = value
+                    strength[doc] = max(strength.get(doc, 0.0), sure * min(1.0, weight / STRONG))
             for doc, value in best.items():
                 scores[doc] += value
+                covered[doc] += weight_of_word * strength[doc]
         if not scores:
             return []
         candidates = sorted(scores, key=scores.__getitem__, reverse=True)[:MAX_CANDIDATES]
@@ -418,6 +436,8 @@ class SearchIndex:
             if self._phrases[doc]:
                 best_phrase = process.extractOne(normal, self._phrases[doc], scorer=fuzz.WRatio)
                 phrase = best_phrase[1] / 100 if best_phrase else 0.0
-            mixed.append(Hit(self._ids[doc], MIX * min(field_score, 1.0) + (1 - MIX) * phrase))
+            score = MIX * min(field_score, 1.0) + (1 - MIX) * phrase
+            coverage = covered[doc] / possible if possible else 0.0
+            mixed.append(Hit(self._ids[doc], score, min(coverage, 1.0)))
         mixed.sort(key=lambda hit: hit.score, reverse=True)
         return mixed[:limit]

@@ -7,6 +7,7 @@ from content.text import fold
 from handlers.flow import Flow, Router
 from handlers.learn import LearnFlow, article_choice
 from handlers.menu import back_to_menu
+from handlers.messages import Choice
 from handlers.turn import Turn
 from storage.records import SearchRecord
 
@@ -69,6 +70,23 @@ class SearchFlow(Flow):
             turn.say(
                 turn.t("search.uncertain"),
                 [article_choice(turn, pack.articles[hit.article_id]) for hit in hits]
+                + [back_to_menu(turn)],
+            )
+        elif hits:
+            # No article answers it: say so, and offer the themes of the nearest ones.
+            turn.goto("menu", "main")
+            themes = dict.fromkeys(pack.articles[hit.article_id].theme for hit in hits)
+            turn.say(
+                turn.t("search.no_article"),
+                [
+                    Choice(
+                        f"learn:theme:{theme.id}",
+                        pack.pick(theme.title, turn.lang),
+                        pack.pick(theme.short_title, turn.lang) or None,
+                    )
+                    for theme in pack.themes
+                    if theme.id in themes
+                ]
                 + [back_to_menu(turn)],
             )
         else:

@@ -113,6 +113,7 @@ def test_ask_command_reads_stdin_and_prints_json_lines() -> None:
     assert 1 <= len(first) <= 5
     assert [r["score"] for r in first] == sorted((r["score"] for r in first), reverse=True)
     assert set(first[0]) == {"id", "title", "score"}
+    assert lines[0]["confident"] is True and lines[2]["confident"] is False
     # --lang picks the title's language.
     assert first[0]["title"] != "Corruption et enrichissement illicite : l'OCLEI"
 
@@ -128,3 +129,67 @@ def test_ask_one_query_and_no_chat_platform_imported() -> None:
     result, loaded = proc.stdout.splitlines()
     assert json.loads(result)["results"][0]["id"] == "impots-locaux"
     assert loaded == "[]"
+
+
+@pytest.mark.parametrize(
+    ("typed", "article"),
+    [
+        ("APDP", "apdp-cndh"),
+        ("cndh", "apdp-cndh"),
+        ("AIGE", "elections-liste-electorale"),
+        ("nina", "carte-nina"),
+        ("CNIBS", "carte-nina"),
+        ("ramed", "soins-gratuits"),
+        ("AMO", "soins-gratuits"),
+        ("anam", "soins-gratuits"),
+        ("cofo", "foncier-titres-cofo"),
+        ("CSRéf", "femmes-sante"),
+        ("cscom", "sante-cscom-asaco"),
+        ("tdrl", "impots-locaux"),
+        ("bvg", "verificateur-general"),
+        ("oclei", "oclei-enrichissement-illicite"),
+        ("EID", "espace-interpellation-democratique"),
+    ],
+)
+def test_acronyms_and_names_resolve_to_their_article(
+    pack: ContentPack, typed: str, article: str
+) -> None:
+    hits = pack.search.search(typed)
+    assert hits and hits[0].article_id == article
+    assert decide(hits) != "none"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("tɔn", {"liberte-association", "societe-civile"}),
+        (
+            "sariya",
+            {"quota-genre", "femmes-foncier", "constitution-2023", "droits-devoirs-citoyen"},
+        ),
+        ("josira", {"liberte-expression", "constitution-2023", "droits-devoirs-citoyen"}),
+    ],
+)
+def test_bambara_words_find_their_articles(
+    pack: ContentPack, typed: str, expected: set[str]
+) -> None:
+    ids = [hit.article_id for hit in pack.search.search(typed)[:3]]
+    assert expected & set(ids), ids
+
+
+def test_a_word_written_with_a_bambara_letter_is_not_a_french_function_word() -> None:
+    assert terms("tɔn") == ["ton"] and terms("ton association") == ["association"]
+
+
+@pytest.mark.parametrize(
+    "query", ["prix du riz au marche", "mon telephone est casse", "quel temps fait il demain"]
+)
+def test_one_matching_word_in_a_longer_question_is_no_answer(pack: ContentPack, query: str) -> None:
+    assert decide(pack.search.search(query)) == "none"
+
+
+def test_an_article_mentioned_in_passing_is_not_opened_with_confidence(pack: ContentPack) -> None:
+    # 'ou-se-plaindre' names the Vérificateur in its body only: offer a choice, do not open it.
+    hits = pack.search.search("plainte verificateur")
+    assert decide(hits) == "uncertain"
+    assert "verificateur-general" in [hit.article_id for hit in hits]
