@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
@@ -16,6 +17,7 @@ from content.schema import (
     Quiz,
     Theme,
 )
+from content.strings import Texts
 
 # What the channels can draw: WhatsApp reply buttons take 20 characters, list rows 24.
 BUTTON_LIMIT = 20
@@ -215,4 +217,89 @@ def check_barometer(barometer: BarometerFile, languages: Sequence[str]) -> list[
                 problems.append(
                     f"{where}: {path}.{lang}: {len(text)} characters (max {BUTTON_LIMIT})"
                 )
+    return problems
+
+
+# Wording rules for the French texts people read (not keywords or example questions, which
+# copy how people type).
+_PLURAL_HACK = re.compile(r"\w\((?:s|e|es|x)\)", re.IGNORECASE)
+_DECIMAL_POINT = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+_UNGROUPED = re.compile(r"(?<![\w\-/°.])\d{5,}(?![\w\-/])")
+_TU = re.compile(r"\b(?:tu|toi|ton|tes)\b|\bt'|\bta\s|-toi\b", re.IGNORECASE)
+_VOUS = re.compile(r"\b(?:vous|votre|vos)\b", re.IGNORECASE)
+
+
+def check_wording(where: str, texts: Sequence[tuple[str, str]], address: bool = True) -> list[str]:
+    """Real plurals, French number formats and, when `address`, one form of address per file."""
+    problems: list[str] = []
+    for field, text in texts:
+        if found := _PLURAL_HACK.search(text):
+            problems.append(
+                f"{where}: {field}: '{found.group()}' is a plural hack; write a real plural "
+                "or rephrase ('Membres : {count}')"
+            )
+        if found := _DECIMAL_POINT.search(text):
+            problems.append(f"{where}: {field}: '{found.group()}': French decimals take a comma")
+        if found := _UNGROUPED.search(text):
+            problems.append(
+                f"{where}: {field}: '{found.group()}': group thousands with a space (15 000)"
+            )
+    if address:
+        tu = [field for field, text in texts if _TU.search(text)]
+        if tu and any(_VOUS.search(text) for _, text in texts):
+            problems.append(f"{where}: {tu[0]}: mixes 'tu' and 'vous'; the interface says 'vous'")
+    return problems
+
+
+def article_texts(article: Article) -> list[tuple[str, str]]:
+    """The French texts of an article that readers see."""
+    fields = [("title.fr", article.title["fr"]), ("summary.fr", article.summary["fr"])]
+    fields.append(("body.fr", article.body["fr"]))
+    if article.short_title:
+        fields.append(("short_title.fr", article.short_title["fr"]))
+    return fields
+
+
+def quiz_texts(quiz: Quiz) -> list[tuple[str, str]]:
+    """The French texts of a quiz that players see."""
+    fields = [("title.fr", quiz.title["fr"]), ("description.fr", quiz.description["fr"])]
+    for n, question in enumerate(quiz.questions):
+        fields.append((f"questions.{n}.text.fr", question.text["fr"]))
+        fields.append((f"questions.{n}.explanation.fr", question.explanation["fr"]))
+        fields += [
+            (f"questions.{n}.options.{m}.text.fr", option.text["fr"])
+            for m, option in enumerate(question.options)
+        ]
+    return fields
+
+
+def check_sources(where: str, article: Article) -> list[str]:
+    """Each source can be opened and says what it is, so the review date has a basis."""
+    problems: list[str] = []
+    for n, source in enumerate(article.sources):
+        if not source.url:
+            problems.append(f"{where}: sources.{n}: no url; readers cannot check '{source.title}'")
+        if source.kind is None:
+            problems.append(
+                f"{where}: sources.{n}: no kind (law, official or press): reviewed_on "
+                "must say what was checked against what"
+            )
+    return problems
+
+
+def check_pack_wording(
+    texts: Texts,
+    articles: Mapping[str, tuple[str, Article]],
+    categories: Sequence[ComplaintCategory],
+) -> list[str]:
+    """Wording and source rules over articles, complaint categories and the French interface."""
+    problems: list[str] = []
+    for where, article in articles.values():
+        problems += check_wording(where, article_texts(article))
+        problems += check_sources(where, article)
+    shown = [(f"{c.id}.label.fr", c.label["fr"]) for c in categories]
+    shown += [(f"{c.id}.description.fr", c.description["fr"]) for c in categories]
+    problems += check_wording("complaints.yaml", shown)
+    interface = sorted(texts.catalogs.get(texts.fallback, {}).items())
+    problems += check_wording(f"ui/{texts.fallback}.yaml", interface, address=False)
     return problems

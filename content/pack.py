@@ -12,10 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from content.check import (
     check_barometer,
+    check_pack_wording,
     check_partners,
     check_quizzes,
+    check_wording,
     coverage,
     cross_check,
+    quiz_texts,
 )
 from content.communes import CommuneIndex
 from content.pages import paginate
@@ -261,6 +264,7 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         problems += cross_check(
             codes, themes.themes, articles, complaints.categories, duplicates, broken
         )
+        problems += check_pack_wording(texts, articles, complaints.categories)
     partners = _model(PartnersFile, path, "partners.yaml", problems)
     quizzes: dict[str, tuple[str, Quiz]] = {}
     for file in sorted((path / "quizzes").glob("*.yaml")):
@@ -271,6 +275,8 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
                 problems.append(f"{relative}: id: '{quiz.id}' is already used")
             quizzes[quiz.id] = (relative, quiz)
     problems += check_quizzes(quizzes, {*articles, *broken})
+    for where, quiz in quizzes.values():
+        problems += check_wording(where, quiz_texts(quiz))
     communes: CommuneIndex | None = None
     try:
         communes = CommuneIndex.load(path / "communes.csv")

@@ -213,3 +213,45 @@ def test_bundled_articles_fit_in_a_few_pages(pack: ContentPack) -> None:
     for article in pack.articles.values():
         pages = pack.pages(article, "fr")
         assert 1 <= len(pages) <= 3, article.id
+
+
+def test_check_catches_wording_and_source_errors(tmp_path: Path) -> None:
+    pack = _copy(tmp_path)
+    arts = pack / "articles"
+    article = yaml.safe_load((arts / "services/eau-potable.yaml").read_text(encoding="utf-8"))
+    sources = article["sources"]
+    sources[0].pop("url")
+    sources[1].pop("kind")
+    body = article["body"]["fr"] + "\n\nTu peux payer 2.5 litres, soit 15000 FCFA par membre(s)."
+    _edit(
+        arts / "services/eau-potable.yaml",
+        {"sources": sources, "body": {"fr": body}},
+    )
+    ui = pack / "ui" / "fr.yaml"
+    ui.write_text(
+        ui.read_text(encoding="utf-8").replace("Réponses : {count}", "{count} réponse(s)"),
+        encoding="utf-8",
+    )
+    with pytest.raises(PackError) as caught:
+        load_pack(pack)
+    text = "\n".join(caught.value.problems)
+    where = "articles/services/eau-potable.yaml"
+    for expected in [
+        f"{where}: sources.0: no url",
+        f"{where}: sources.1: no kind (law, official or press)",
+        f"{where}: body.fr: 'e(s)' is a plural hack",
+        f"{where}: body.fr: '2.5': French decimals take a comma",
+        f"{where}: body.fr: '15000': group thousands with a space",
+        f"{where}: body.fr: mixes 'tu' and 'vous'",
+        "ui/fr.yaml: quiz.group_closed: 'e(s)' is a plural hack",
+    ]:
+        assert expected in text, expected
+
+
+def test_bundled_pack_speaks_vous_everywhere(pack: ContentPack) -> None:
+    from content.check import _TU, article_texts, quiz_texts
+
+    for article in pack.articles.values():
+        assert not any(_TU.search(text) for _, text in article_texts(article)), article.id
+    for quiz in pack.quizzes.values():
+        assert not any(_TU.search(text) for _, text in quiz_texts(quiz)), quiz.id
