@@ -86,12 +86,32 @@ def _target(file: str, lang: str) -> str:
     return f"ui/{lang}.yaml" if file == UI else file
 
 
-def _yaml() -> YAML:
+# Indentations tried, most likely first: the one that writes the file back unchanged is kept,
+# so a file laid out differently (by another editor) is not re-indented by an import.
+_LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0))
+
+
+def _yaml(layout: tuple[int, int, int] = _LAYOUTS[0]) -> YAML:
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 100_000  # never re-wrap a long line
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    mapping, sequence, offset = layout
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     return yaml
+
+
+def _load(path: Path) -> tuple[YAML, Any]:
+    """Parse a file for a round trip, with the indentation that reproduces it."""
+    text = path.read_text(encoding="utf-8")
+    for layout in _LAYOUTS:
+        yaml = _yaml(layout)
+        tree = yaml.load(text)
+        out = io.StringIO()
+        yaml.dump(tree, out)
+        if out.getvalue() == text:
+            return yaml, tree
+    yaml = _yaml()
+    return yaml, yaml.load(text)
 
 
 def _styled(value: str, like: object, flow: bool) -> object:
@@ -151,8 +171,7 @@ def _write_file(
     units: Mapping[str, Unit],
     report: ImportReport,
 ) -> None:
-    yaml = _yaml()
-    tree = yaml.load((root / file).read_text(encoding="utf-8"))
+    yaml, tree = _load(root / file)
     confirmed: dict[str, set[str]] = defaultdict(set)  # record -> contexts imported as reviewed
     touched: set[str] = set()
     for unit, entry in entries:
@@ -207,9 +226,8 @@ def _write_ui(
     root: Path, lang: str, entries: Sequence[tuple[Unit, polib.POEntry]], report: ImportReport
 ) -> None:
     relative = f"ui/{lang}.yaml"
-    yaml = _yaml()
     target = root / relative
-    tree = yaml.load(target.read_text(encoding="utf-8")) if target.exists() else CommentedMap()
+    yaml, tree = _load(target) if target.exists() else (_yaml(), CommentedMap())
     french = read(root, "ui/fr.yaml") or {}
     if "strings" not in tree:
         tree["strings"] = CommentedMap()
