@@ -76,6 +76,8 @@ class Finding:
 
 
 _NON_WORD = re.compile(r"[\W_]+")
+# Placeholders ({quiz}) and typed commands (/quiz) are not words of the text.
+_CODE = re.compile(r"\{\w+\}|/\w+")
 
 
 def plain(text: str) -> str:
@@ -119,7 +121,7 @@ class Glossary:
         """Every known wrong variant in a unit's translation."""
         if not unit.text:
             return []
-        text, french = plain(unit.text), fold(unit.french)
+        text, french = plain(_CODE.sub(" ", unit.text)), fold(unit.french)
         return [
             Finding(unit, term, self.lang, match)
             for term in self.terms

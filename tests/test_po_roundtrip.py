@@ -87,7 +87,7 @@ def test_import_changes_exactly_the_edited_entries_and_the_review_mark_follows(
     shutil.copytree(copy, original)
     path, po = exported(copy, tmp_path)
     learn = entry(po, "ui:menu.learn")
-    learn.msgstr = "N ka josiraw"
+    learn.msgstr = "N ka josiraw dɔn"
     learn.flags.remove("fuzzy")  # a reviewer approved it
     body = entry(po, f"{BODY}:body")
     body.msgstr = "Sariya bɛ mɔgɔw bɛɛ lakana.\n\nMuso ni cɛ bɛ kelen ye.\n"
@@ -103,21 +103,21 @@ def test_import_changes_exactly_the_edited_entries_and_the_review_mark_follows(
     assert changes["ui/bm.yaml"] == [
         "+reviewed:",
         "+  - menu.learn",
-        "-    learn: N ka josariyaw",
-        "+    learn: N ka josiraw",
+        "-    learn: N ka josiraw",
+        "+    learn: N ka josiraw dɔn",
     ]
     assert all(line.startswith("+") for line in changes[BODY])
     assert "+    Sariya bɛ mɔgɔw bɛɛ lakana." in changes[BODY]
 
     pack = load_pack(copy)
-    assert pack.texts.get("bm", "menu.learn") == "N ka josiraw"
+    assert pack.texts.get("bm", "menu.learn") == "N ka josiraw dɔn"
     assert pack.articles["non-discrimination"].body["bm"].startswith("Sariya bɛ mɔgɔw")
     assert pack.articles["non-discrimination"].needs_review["bm"] is True
     # The review mark followed: with drafts withheld, only the approved string is served.
     manifest = copy / "pack.yaml"
     manifest.write_text(manifest.read_text().replace("interface: serve", "interface: withhold"))
     strict = load_pack(copy)
-    assert strict.texts.get("bm", "menu.learn") == "N ka josiraw"
+    assert strict.texts.get("bm", "menu.learn") == "N ka josiraw dɔn"
     assert strict.texts.get("bm", "menu.quiz") == strict.texts.get("fr", "menu.quiz")
 
 

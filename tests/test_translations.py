@@ -106,3 +106,9 @@ def test_withheld_interface_drafts_fall_back_to_french_except_reviewed_keys(copy
     assert withheld.texts.get("bm", "menu.help") == served.texts.get("bm", "menu.help")
     category = withheld.categories[0]
     assert withheld.pick(category.label, "bm") == category.label["fr"]
+
+
+def test_placeholders_and_commands_are_not_checked_as_words(pack: ContentPack) -> None:
+    glossary = Glossary(pack.glossary, "bm")
+    unit = Unit("ui", "circle.invite", "Le quiz « {quiz} »", "Kizi « {quiz} » : /quiz stop", True)
+    assert glossary.wrong(unit) == []
