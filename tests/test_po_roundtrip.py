@@ -15,7 +15,7 @@ import pytest
 from content.pack import BUNDLED_PACK, load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
-BODY = "articles/droits/non-discrimination.yaml"
+BODY = "articles/inclusion/femmes-sante.yaml"  # no Bambara body yet
 
 
 @pytest.fixture
@@ -111,8 +111,8 @@ def test_import_changes_exactly_the_edited_entries_and_the_review_mark_follows(
 
     pack = load_pack(copy)
     assert pack.texts.get("bm", "menu.learn") == "N ka josiraw dɔn"
-    assert pack.articles["non-discrimination"].body["bm"].startswith("Sariya bɛ mɔgɔw")
-    assert pack.articles["non-discrimination"].needs_review["bm"] is True
+    assert pack.articles["femmes-sante"].body["bm"].startswith("Sariya bɛ mɔgɔw")
+    assert pack.articles["femmes-sante"].needs_review["bm"] is True
     # The review mark followed: with drafts withheld, only the approved string is served.
     manifest = copy / "pack.yaml"
     manifest.write_text(manifest.read_text().replace("interface: serve", "interface: withhold"))
@@ -144,7 +144,7 @@ def test_a_po_whose_french_changed_is_refused_naming_each_stale_entry(
     po.save(str(path))
     article = copy / BODY
     text = article.read_text(encoding="utf-8")
-    french = load_pack(copy).articles["non-discrimination"].summary["fr"]
+    french = load_pack(copy).articles["femmes-sante"].summary["fr"]
     article.write_text(text.replace(french[:30], "Nouveau début. " + french[:30]), encoding="utf-8")
     before = (copy / "ui" / "bm.yaml").read_text(encoding="utf-8")
 
@@ -158,7 +158,7 @@ def test_a_po_whose_french_changed_is_refused_naming_each_stale_entry(
     assert f"skipped (stale): {BODY}:summary" in skipped.stdout
     pack = load_pack(copy)
     assert pack.texts.get("bm", "menu.help") == "Dɛmɛ kura"
-    assert pack.articles["non-discrimination"].summary["bm"] != "Kuma kura"
+    assert pack.articles["femmes-sante"].summary["bm"] != "Kuma kura"
 
 
 def test_missing_interface_strings_are_inserted_in_the_french_order(
