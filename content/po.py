@@ -62,6 +62,10 @@ def export(root: Path, lang: str, terms: Iterable[Term] = ()) -> polib.POFile:
     po = polib.POFile(wrapwidth=0)
     po.metadata = {
         "Project-Id-Version": root.name,
+        # gettext's placeholders for "not filled yet": the translator's tool fills them in.
+        "PO-Revision-Date": "YEAR-MO-DA HO:MI+ZONE",
+        "Last-Translator": "FULL NAME <EMAIL@ADDRESS>",
+        "Language-Team": lang,
         "Language": lang,
         "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8",

@@ -176,3 +176,12 @@ def test_missing_interface_strings_are_inserted_in_the_french_order(
     pack = load_pack(copy)
     for e in missing:
         assert pack.texts.get("bm", e.msgctxt.removeprefix("ui:")) == e.msgstr
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext is not installed")
+def test_gettext_itself_accepts_the_exported_file(copy: Path, tmp_path: Path) -> None:
+    path, _ = exported(copy, tmp_path)
+    done = subprocess.run(
+        ["msgfmt", "--check", "-o", os.devnull, str(path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
