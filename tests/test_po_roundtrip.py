@@ -8,9 +8,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import polib
 import pytest
+from ruamel.yaml import YAML
 
 from content.pack import BUNDLED_PACK, load_pack
 
@@ -164,9 +166,17 @@ def test_a_po_whose_french_changed_is_refused_naming_each_stale_entry(
 def test_missing_interface_strings_are_inserted_in_the_french_order(
     copy: Path, tmp_path: Path
 ) -> None:
+    ui = copy / "ui" / "bm.yaml"
+    yaml = YAML()
+    tree = yaml.load(ui.read_text(encoding="utf-8"))
+    del tree["strings"]["circle"]  # a whole section
+    del tree["strings"]["complaint"]["field"]  # a nested one
+    del tree["strings"]["complaint"]["status"]["resolved"]  # one leaf
+    with ui.open("w", encoding="utf-8") as out:
+        yaml.dump(tree, out)
     path, po = exported(copy, tmp_path)
     missing = [e for e in po if e.msgctxt.startswith("ui:") and not e.msgstr]
-    assert missing
+    assert len(missing) > 10
     for e in missing:
         e.msgstr = f"[bm] {e.msgid}"
         e.flags.append("fuzzy")
@@ -176,6 +186,20 @@ def test_missing_interface_strings_are_inserted_in_the_french_order(
     pack = load_pack(copy)
     for e in missing:
         assert pack.texts.get("bm", e.msgctxt.removeprefix("ui:")) == e.msgstr
+    french = yaml.load((copy / "ui" / "fr.yaml").read_text(encoding="utf-8"))["strings"]
+    written = yaml.load(ui.read_text(encoding="utf-8"))["strings"]
+    for section in (written, written["complaint"], written["complaint"]["status"]):
+        order = [key for key in french_of(french, section) if key in section]
+        assert list(section) == order
+
+
+def french_of(french: Any, section: Any) -> list[str]:
+    """The keys of the French map at the same place as `section`."""
+    if "menu" in section:
+        return list(french)
+    if "home" in section and "new" in section:
+        return list(french["complaint"])
+    return list(french["complaint"]["status"])
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext is not installed")
