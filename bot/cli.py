@@ -44,6 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     actions = content.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="validate a pack, listing every problem")
     check.add_argument("path", nargs="?", type=Path, help="pack folder (default: CIVICBOT_CONTENT)")
+    check.add_argument(
+        "--coverage", action="store_true", help="reviewed / draft / missing texts per file"
+    )
+    check.add_argument("--uses", action="store_true", help="where each glossary term is used")
+    po_export = actions.add_parser("export", help="write a language's texts as a PO file")
+    po_export.add_argument("--lang", required=True, help="the language to translate into")
+    po_export.add_argument("--format", choices=("po",), default="po", help="default po")
+    po_export.add_argument("--out", type=Path, help="file (default: stdout)")
+    po_import = actions.add_parser("import", help="write a translated PO file into the pack")
+    po_import.add_argument("file", type=Path, help="the PO file")
+    po_import.add_argument(
+        "--skip-stale", action="store_true", help="skip entries whose French changed, not refuse"
+    )
     schema = actions.add_parser("schema", help="write JSON Schemas of the pack's YAML files")
     schema.add_argument("--out", type=Path, help="folder (default: the pack's schema/ folder)")
     gaps = actions.add_parser("gaps", help="the questions search answers badly, most asked first")

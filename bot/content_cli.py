@@ -19,7 +19,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ask":
         return ask(settings.content, args.query, args.lang, args.json)
     if args.action == "check":
-        return check(args.path or settings.content)
+        return check(args.path or settings.content, args.coverage, args.uses)
+    if args.action in ("export", "import"):
+        from bot import translate_cli
+
+        return translate_cli.run(args, settings)
     if args.action == "schema":
         from content.jsonschema import write_schemas
 
@@ -30,7 +34,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(gaps(settings.db, args.days, args.limit))
 
 
-def check(path: Path) -> int:
+def check(path: Path, by_file: bool = False, uses: bool = False) -> int:
     """Validate a pack; print every problem, or the translation coverage when it is valid."""
     try:
         pack = load_pack(path)
@@ -50,7 +54,32 @@ def check(path: Path) -> int:
         shown = ", ".join(f"{name} {count}/{total}" for name, count in fields.items())
         note = " (interface needs review)" if lang in pack.ui_needs_review else ""
         print(f"  {lang}: {shown}{note}")
+    translations(pack, by_file, uses)
     return 0
+
+
+def translations(pack: ContentPack, by_file: bool, uses: bool) -> None:
+    """Per language: coverage, glossary warnings (wrong variants) and each term's uses."""
+    from content.coverage import coverage
+    from content.glossary import Glossary
+    from content.units import pack_units
+
+    for lang in pack.languages[1:]:
+        units = pack_units(pack.path, lang)
+        rows = coverage(units)
+        print(f"{lang}: {rows[-1]}")
+        for row in rows[:-1] if by_file else []:
+            print(f"  {row}")
+        glossary = Glossary(pack.glossary, lang)
+        for unit in units:
+            for finding in glossary.wrong(unit):
+                print(f"warning: {finding}")
+        found = glossary.uses(units)
+        for term in glossary.terms:
+            rendering = term.translations[lang].use
+            print(f"  term {term.fr} = {rendering}: {len(found[term.id])} uses")
+            for context in found[term.id] if uses else []:
+                print(f"    {context}")
 
 
 def _open(path: Path) -> ContentPack | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from content.glossary import GlossaryFile
 from content.pack import Manifest, UiFile
 from content.schema import Article, ComplaintsFile, ThemesFile
 
@@ -16,6 +17,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "complaints": ComplaintsFile,
     "ui": UiFile,
     "pack": Manifest,
+    "glossary": GlossaryFile,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,6 +21,8 @@ from content.check import (
     quiz_texts,
 )
 from content.communes import CommuneIndex
+from content.drafts import without
+from content.glossary import GlossaryFile, Term
 from content.pages import paginate
 from content.schema import (
     Article,
@@ -56,12 +58,28 @@ class PackError(Exception):
         self.problems = problems
 
 
+class Drafts(BaseModel):
+    """Whether a language's unreviewed texts are shown (`serve`) or replaced by French."""
+
+    model_config = ConfigDict(extra="forbid")
+    interface: Literal["serve", "withhold"] = Field(
+        default="serve",
+        description="interface strings, themes, complaint categories, quizzes, barometer",
+    )
+    articles: Literal["serve", "withhold"] = Field(
+        default="serve", description="article titles, summaries and bodies"
+    )
+
+
 class Language(BaseModel):
     """A language the pack speaks."""
 
     model_config = ConfigDict(extra="forbid")
     code: str = Field(pattern=r"^[a-z]{2,3}$")
     name: str = Field(min_length=1, max_length=20)
+    drafts: Drafts = Field(
+        default_factory=Drafts, description="texts marked needs_review: serve or withhold"
+    )
 
 
 class Manifest(BaseModel):
@@ -83,6 +101,10 @@ class UiFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     needs_review: bool = False
+    reviewed: list[str] = Field(
+        default_factory=list,
+        description="keys (menu.title) a native speaker has reviewed while needs_review is true",
+    )
     keywords: dict[str, list[str]] = Field(default_factory=dict)
     smalltalk: dict[str, list[str]] = Field(default_factory=dict)
     strings: dict[str, Any]
@@ -105,6 +127,7 @@ class ContentPack:
     smalltalk: Mapping[str, str] = field(default_factory=dict)
     # None in a pack without barometer.yaml: the barometer is optional.
     barometer: BarometerFile | None = None
+    glossary: tuple[Term, ...] = ()
     _pages: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
     _search: list[SearchIndex] = field(default_factory=list, repr=False)
 
@@ -188,7 +211,7 @@ def _model(model: type[M], root: Path, relative: str, problems: list[str]) -> M 
 
 
 def _ui(
-    path: Path, codes: list[str], problems: list[str]
+    path: Path, codes: list[str], problems: list[str], withheld: frozenset[str] = frozenset()
 ) -> tuple[Texts, set[str], dict[str, str]]:
     catalogs: dict[str, dict[str, str]] = {}
     keywords: dict[str, dict[str, list[str]]] = {}
@@ -212,6 +235,8 @@ def _ui(
             for word in words:
                 smalltalk.setdefault(fold(word), kind)
         catalogs[code] = flatten(ui.strings)
+        if code in withheld and ui.needs_review:
+            catalogs[code] = {k: v for k, v in catalogs[code].items() if k in set(ui.reviewed)}
         keywords[code] = ui.keywords
         if ui.needs_review:
             review.add(code)
@@ -256,7 +281,10 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
     problems: list[str] = []
     manifest = _model(Manifest, path, "pack.yaml", problems)
     codes = manifest.codes if manifest else []
-    texts, review, smalltalk = _ui(path, codes, problems)
+    languages = manifest.languages if manifest else []
+    hide_ui = frozenset(x.code for x in languages if x.drafts.interface == "withhold")
+    hide_articles = frozenset(x.code for x in languages if x.drafts.articles == "withhold")
+    texts, review, smalltalk = _ui(path, codes, problems, hide_ui)
     themes = _model(ThemesFile, path, "themes.yaml", problems)
     complaints = _model(ComplaintsFile, path, "complaints.yaml", problems)
     articles, duplicates, broken = _articles(path, problems)
@@ -289,6 +317,9 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         barometer = _model(BarometerFile, path, "barometer.yaml", problems)
         if barometer is not None:
             problems += check_barometer(barometer, codes)
+    glossary = None
+    if (path / "glossary.yaml").exists():
+        glossary = _model(GlossaryFile, path, "glossary.yaml", problems)
     if problems or manifest is None or communes is None or not themes or not complaints:
         raise PackError(problems or ["pack.yaml: cannot be read"])
     if partners is None:  # pragma: no cover - a missing file is a problem above
@@ -296,6 +327,13 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
     # Articles are listed theme by theme, in the order of themes.yaml, then by file name.
     order = {theme.id: n for n, theme in enumerate(themes.themes)}
     ordered = sorted(articles.values(), key=lambda item: (order[item[1].theme], item[0]))
+    for lang in hide_articles:
+        ordered = [(where, without(article, lang)) for where, article in ordered]
+    for lang in hide_ui:
+        themes = ThemesFile(themes=[without(t, lang) for t in themes.themes])
+        complaints = ComplaintsFile(categories=[without(c, lang) for c in complaints.categories])
+        quizzes = {qid: (where, without(quiz, lang)) for qid, (where, quiz) in quizzes.items()}
+        barometer = without(barometer, lang) if barometer else None
     return ContentPack(
         path=path,
         manifest=manifest,
@@ -309,4 +347,5 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         quizzes={qid: quiz for qid, (_, quiz) in quizzes.items()},
         smalltalk=smalltalk,
         barometer=barometer,
+        glossary=tuple(glossary.terms) if glossary else (),
     )

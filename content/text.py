@@ -5,19 +5,23 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Bambara letters folded to the ASCII spellings people type on phones without them.
-_BAMBARA = str.maketrans({"ɛ": "e", "ɔ": "o", "ɲ": "ny", "ŋ": "ng", "Ɛ": "e", "Ɔ": "o", "Ɲ": "ny"})
+# Bambara letters folded to the ASCII spellings people type on phones without them; the old
+# orthography's è, ò (accents are stripped below) and the French-style "gn" for ɲ likewise.
+_BAMBARA = str.maketrans({"ɛ": "e", "ɔ": "o", "ɲ": "ny", "ŋ": "ng"})
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+# Only at the start of a word: inside one, "gn" is French (signaler), and few French words
+# start with it while Bambara ones often do (ɲinɛ typed "gninè").
+_GN = re.compile(r"(?<![0-9a-z])gn")
 # Control characters, invisible formatting, and lone surrogates (valid in JSON, not in UTF-8).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
 
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation, fold Bambara letters; words split by spaces."""
-    text = text.translate(_BAMBARA).casefold().replace("œ", "oe").replace("æ", "ae")
+    text = text.casefold().translate(_BAMBARA).replace("œ", "oe").replace("æ", "ae")
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", bare).strip()
+    return _GN.sub("ny", _NON_WORD.sub(" ", bare).strip())
 
 
 def clean_input(text: str, limit: int) -> str:

@@ -37,7 +37,7 @@ async def test_first_contact_asks_language_then_shows_menu(chat: Chat) -> None:
 async def test_typed_number_picks_the_offered_choice(chat: Chat) -> None:
     await chat.say("bonjour")
     await chat.say("2")
-    assert chat.label("menu:learn") == "N ka josariyaw"
+    assert chat.label("menu:learn") == "N ka josiraw"
     assert "bisimila" in chat.text
 
 

@@ -67,8 +67,8 @@ async def test_bambara_reader_gets_bambara_titles_and_french_body(
     chat: Chat, pack: ContentPack
 ) -> None:
     await chat.onboard("bm")
-    await chat.tap("learn:article:femmes-foncier")
-    article = pack.articles["femmes-foncier"]
+    await chat.tap("learn:article:femmes-sante")
+    article = pack.articles["femmes-sante"]
     assert chat.text.startswith(article.title["bm"])
     assert pack.pages(article, "fr")[0] in chat.text
     assert chat.label("menu:main") == "Menu"
