@@ -95,10 +95,12 @@ def cso_buttons(pack: ContentPack, complaint: ComplaintRecord) -> tuple[Choice, 
     """What a CSO can do with a complaint, from its own chat."""
     lang = pack.languages[0]
     ref = short(complaint.reference)
-    return tuple(
+    actions = tuple(
         Choice(f"cso:{action}:{ref}", pack.texts.get(lang, f"cso.action.{action}"))
         for action in CSO_ACTIONS
     )
+    # Every forward leads to the whole inbox (issue 16).
+    return (*actions, Choice("inbox:list:0", pack.texts.get(lang, "inbox.all")))
 
 
 async def forward(
