@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from content.pack import ContentPack
 from handlers.complaint_submit import Draft, submit_complaint
+from handlers.contact import contact_line, readable
 from handlers.cso_inbox import send_digest
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
@@ -129,3 +130,31 @@ async def test_every_forward_leads_to_the_inbox_and_the_digest_lists_the_late(
     assert "au-delà du délai : 2" in digest[0]
     await send_digest(store, pack, clock() + timedelta(hours=1))
     assert len(await store.fetch_all("SELECT id FROM outbox WHERE kind = 'digest'")) == 1
+
+
+async def test_the_forward_names_the_citizen_and_how_to_reach_them(world: World) -> None:
+    await world.link("exemple-kayes", "cso-kayes")
+    await world.onboard("22370111222")
+    await world.say("22370111222", "plainte")
+    await world.tap("22370111222", "complaint:new")
+    await world.tap("22370111222", "complaint:cat:eau")
+    await world.say("22370111222", "Kayes")
+    await world.tap("22370111222", "complaint:skip_place")
+    await world.say("22370111222", "La pompe du forage est en panne depuis deux semaines.")
+    await world.tap("22370111222", "complaint:media_done")
+    asked = texts(await world.tap("22370111222", "complaint:consent:yes"), "22370111222")
+    assert "votre nom" in asked  # the citizen is told, in their words, what is shared
+    out = await world.tap("22370111222", "complaint:confirm")
+    forwarded = texts(out, "cso-kayes")
+    assert "Contact (accepté par le citoyen) : 22370111222 — console 22370111222" in forwarded
+    assert "votre nom" not in forwarded and "votre identifiant" not in forwarded
+
+
+def test_contact_lines_per_platform() -> None:
+    assert contact_line("Aminata Coulibaly", "whatsapp", "22370111222") == (
+        "Aminata Coulibaly — WhatsApp +22370111222"
+    )
+    assert contact_line("Awa", "telegram", "4410") == "Awa — Telegram tg://user?id=4410"
+    # A sentence stored before the change reads the same way.
+    old = "votre nom « Aminata Coulibaly » et votre identifiant whatsapp 22370111222"
+    assert readable(old) == "Aminata Coulibaly — WhatsApp +22370111222"
