@@ -41,9 +41,13 @@ def _midnight(day: date) -> datetime:
 
 
 def _open(args: argparse.Namespace, settings: Settings, pack: ContentPack) -> int:
-    unknown = [c for c in args.commune if c not in pack.communes.by_pcode]
-    if unknown:
-        print(f"unknown commune P-code(s): {', '.join(unknown)} (see communes.csv)")
+    from content.places import PlaceError, communes_named
+
+    try:
+        # Names or P-codes; a cercle or a region stands for all its communes.
+        communes = communes_named(pack.communes, ",".join(args.commune))
+    except PlaceError as exc:
+        print(exc, file=sys.stderr)
         return 1
     if args.cso and pack.partner(args.cso) is None:
         print(f"no CSO '{args.cso}' in partners.yaml")
@@ -54,7 +58,7 @@ def _open(args: argparse.Namespace, settings: Settings, pack: ContentPack) -> in
     now = datetime.now(UTC)
     record = BarometerRound(
         id="bbg-" + "".join(secrets.choice(ALPHABET) for _ in range(6)).lower(),
-        communes=tuple(dict.fromkeys(args.commune)),
+        communes=tuple(communes),
         opens_at=_midnight(args.start),
         # Answers are taken through the whole last day.
         closes_at=_midnight(args.to + timedelta(days=1)),
@@ -66,7 +70,8 @@ def _open(args: argparse.Namespace, settings: Settings, pack: ContentPack) -> in
         print("--to is in the past: the round would close at once")
         return 1
     invited = asyncio.run(_save_and_open(settings, pack, record, now))
-    print(f"Round {record.id}: {', '.join(record.communes)}, {args.start} to {args.to}")
+    names = ", ".join(pack.communes.by_pcode[c].name for c in record.communes)
+    print(f"Round {record.id}: {names}, {args.start} to {args.to}")
     if invited is None:
         print("It opens on its first day; people of these communes are invited then.")
     else:

@@ -30,6 +30,7 @@ from bot.campaigns.model import (
     check_targets,
     load_campaign,
 )
+from bot.campaigns.places import resolve_places
 from bot.campaigns.schedule import LEAD, QuietHours, duration, slots
 from bot.channels.whatsapp.window import is_open
 from bot.settings import Settings
@@ -378,6 +379,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         except PackError as exc:
             raise CampaignError(exc.problems) from None
         problems = check_targets(campaign, set(pack.articles), set(pack.quizzes))
+        campaign, unknown_places = resolve_places(campaign, pack.communes)
+        problems += unknown_places
         if problems:
             raise CampaignError([f"{args.file}: {p}" for p in problems])
     store = await SqliteStore.open(settings.db)

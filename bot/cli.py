@@ -90,7 +90,11 @@ def _parser() -> argparse.ArgumentParser:
         "open", help="open a round for communes; their people are invited on its first day"
     )
     opening.add_argument(
-        "--commune", action="append", required=True, metavar="P-CODE", help="repeat for several"
+        "--commune",
+        action="append",
+        required=True,
+        metavar="NOM",
+        help="commune name or P-code (a cercle or region: all its communes); repeat for several",
     )
     opening.add_argument("--from", dest="start", type=_day, required=True, metavar="YYYY-MM-DD")
     opening.add_argument(
@@ -119,7 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     ):
         figures = commands.add_parser(name, help=text)
         figures.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="from this day (UTC)")
-        figures.add_argument("--region", metavar="P-CODE", help="one region, e.g. ML01")
+        figures.add_argument(
+            "--region", metavar="NOM", help="one region, by name or P-code (Segou, ML04)"
+        )
         figures.add_argument("--db", type=Path, help=_DB_HELP)
         if name == "report":
             figures.add_argument("--html", type=Path, required=True, metavar="FILE")

@@ -17,7 +17,19 @@ from reports.figures import build, flatten
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the statistics (text, JSON or CSV), or write the HTML report."""
     now = datetime.now(UTC)
-    figures = asyncio.run(collect(settings, now, args.since, args.region))
+    region = args.region
+    if region:
+        from content.pack import PackError, load_pack
+        from content.places import PlaceError, resolver
+
+        try:
+            region = resolver(load_pack(settings.content).communes).resolve(region, ("region",))
+        except (PlaceError, PackError) as exc:
+            # A misspelt region would show an empty table, "<5" everywhere: say so instead.
+            print(exc, file=sys.stderr)
+            return 1
+        region = region.pcode
+    figures = asyncio.run(collect(settings, now, args.since, region))
     if args.command == "report":
         from reports.html import render
 

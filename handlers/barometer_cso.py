@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from complaints.reference import ALPHABET
+from content.places import PlaceError, communes_named
 from handlers.barometer_rounds import announce_actions_in, open_round
 from handlers.flow import Flow, Router
 from handlers.turn import Turn
@@ -14,7 +15,7 @@ from storage.barometer_records import BarometerRound
 _COMMAND = re.compile(
     r"^/?barometre(?:@\w+)?\s+(ouvrir|actions)\s+(.+)$", re.IGNORECASE | re.DOTALL
 )
-_OPEN = re.compile(r"^(\S+)\s+(\d{4}-\d{2}-\d{2})\s+(\d{4}-\d{2}-\d{2})$")
+_OPEN = re.compile(r"^(.+?)\s+(\d{4}-\d{2}-\d{2})\s+(\d{4}-\d{2}-\d{2})$")
 
 
 def _midnight(day: date) -> datetime:
@@ -49,7 +50,12 @@ class BarometerCsoFlow(Flow):
 
     async def _open(self, turn: Turn, partner: str, arguments: str) -> None:
         parsed = _OPEN.match(arguments)
-        communes = parsed[1].upper().split(",") if parsed else []
+        try:
+            # Names or P-codes of communes; a cercle or region stands for all its communes.
+            communes = communes_named(turn.pack.communes, parsed[1]) if parsed else []
+        except PlaceError as exc:
+            turn.say(f"{exc}\n{turn.t('barometer.cso_open_usage')}")
+            return
         try:
             start = date.fromisoformat(parsed[2]) if parsed else None
             end = date.fromisoformat(parsed[3]) if parsed else None
