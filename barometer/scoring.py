@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
+from reports.cells import MIN_CELL
+
 # Below this many respondents a group shows no average or distribution: it could name people.
-MIN_RESPONDENTS = 5
+MIN_RESPONDENTS = MIN_CELL  # one threshold for chat, stats, report and exports
 SCALE = range(1, 6)
 
 

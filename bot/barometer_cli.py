@@ -8,12 +8,14 @@ import csv
 import json
 import secrets
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot.settings import Settings
 from complaints.reference import ALPHABET
 from content.pack import ContentPack, PackError, load_pack
+from reports.cells import MIN_CELL, suppress
 from storage.barometer_records import BarometerRound
 
 
@@ -145,13 +147,27 @@ async def _export(settings: Settings, pack: ContentPack, round_id: str, fmt: str
         return 1
     assert pack.barometer is not None
     questions = [q.id for _, q in pack.barometer.questions()]
+    # The answer sets of a commune with few respondents would be theirs alone: they stay out,
+    # with a companion commune when needed so that totals do not give them away.
+    counts = Counter(a.commune for a in answers)
+    cells = suppress({c: counts[c] for c in dict.fromkeys([*record.communes, *counts])})
+    withheld = [c for c, n in cells.items() if n is None and counts[c]]
+    answers = [a for a in answers if cells.get(a.commune) is not None]
+    if withheld:
+        names = ", ".join(pack.communes.by_pcode[c].name for c in withheld)
+        print(
+            f"Réponses non exportées (moins de {MIN_CELL} participants, ou pour les protéger) :"
+            f" {names}",
+            file=sys.stderr,
+        )
     # No user key and no time of answer: an answer set must not lead back to a person.
     if fmt == "json":
         out: dict[str, Any] = {
             "round": record.id,
             "communes": list(record.communes),
             "opens": record.opens_at.date().isoformat(),
-            "closes": (record.closes_at - timedelta(days=1)).date().isoformat(),
+            "last_day": (record.closes_at - timedelta(days=1)).date().isoformat(),
+            "withheld_communes": withheld,
             "status": record.status,
             "cso": record.partner_id,
             "results": record.results,

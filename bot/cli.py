@@ -127,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
             "--region", metavar="NOM", help="one region, by name or P-code (Segou, ML04)"
         )
         figures.add_argument("--db", type=Path, help=_DB_HELP)
+        figures.add_argument(
+            "--lang",
+            choices=("fr", "en"),
+            help="langue du texte (défaut : CIVICBOT_STAFF_LANG, fr)",
+        )
         if name == "report":
             figures.add_argument("--html", type=Path, required=True, metavar="FILE")
         else:

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.settings import Settings
 from reports.figures import build, flatten
+from reports.labels import Labels, labels_from_pack
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -30,11 +31,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         region = region.pcode
     figures = asyncio.run(collect(settings, now, args.since, region))
+    labels = _labels(settings, getattr(args, "lang", None))
     if args.command == "report":
         from reports.html import render
 
-        args.html.write_text(render(figures), encoding="utf-8")
-        print(f"report written to {args.html}")
+        args.html.write_text(render(figures, labels=labels), encoding="utf-8")
+        print(
+            f"Rapport écrit dans {args.html}"
+            if labels.lang == "fr"
+            else f"report written to {args.html}"
+        )
         return 0
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
@@ -43,11 +49,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         writer.writerow(["figure", "value"])
         writer.writerows((path, "" if v is None else v) for path, v in flatten(figures))
     else:
-        for path, value in flatten(figures):
-            if path in ("since", "region"):
-                value = value or "all"
-            print(f"{path}: {'<5' if value is None else value}")
+        from reports.text import render_text
+
+        print(render_text(figures, labels))
     return 0
+
+
+def _labels(settings: Settings, lang: str | None) -> Labels:
+    """Names for the codes, from the pack; codes alone if the pack cannot be read."""
+    from content.pack import PackError, load_pack
+
+    chosen = lang or settings.staff_lang
+    try:
+        return labels_from_pack(load_pack(settings.content), chosen)
+    except PackError:
+        return Labels(chosen)
 
 
 async def collect(
