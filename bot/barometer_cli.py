@@ -13,9 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot.settings import Settings
+from bot.staff import lang, say
 from complaints.reference import ALPHABET
 from content.pack import ContentPack, PackError, load_pack
 from reports.cells import MIN_CELL, suppress
+from reports.labels import Labels, labels_from_pack
 from storage.barometer_records import BarometerRound
 
 
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("\n".join(exc.problems))
         return 1
     if pack.barometer is None:
-        print("this content pack has no barometer.yaml")
+        print(say("no_barometer"), file=sys.stderr)
         return 1
     if args.action == "open":
         return _open(args, settings, pack)
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_actions(settings, pack, args.round_id, args.text))
     if args.action == "export":
         return asyncio.run(_export(settings, pack, args.round, args.format))
-    return asyncio.run(_list(settings))
+    return asyncio.run(_list(settings, labels_from_pack(pack, lang())))
 
 
 def _midnight(day: date) -> datetime:
@@ -52,10 +54,10 @@ def _open(args: argparse.Namespace, settings: Settings, pack: ContentPack) -> in
         print(exc, file=sys.stderr)
         return 1
     if args.cso and pack.partner(args.cso) is None:
-        print(f"no CSO '{args.cso}' in partners.yaml")
+        print(say("no_cso", id=args.cso, known=", ".join(p.id for p in pack.partners)))
         return 1
     if args.to < args.start:
-        print("--to must not be before --from")
+        print(say("to_before_from"), file=sys.stderr)
         return 1
     now = datetime.now(UTC)
     record = BarometerRound(
@@ -69,15 +71,23 @@ def _open(args: argparse.Namespace, settings: Settings, pack: ContentPack) -> in
         partner_id=args.cso,
     )
     if record.closes_at <= now:
-        print("--to is in the past: the round would close at once")
+        print(say("to_in_past"), file=sys.stderr)
         return 1
     invited = asyncio.run(_save_and_open(settings, pack, record, now))
     names = ", ".join(pack.communes.by_pcode[c].name for c in record.communes)
-    print(f"Round {record.id}: {names}, {args.start} to {args.to}")
+    print(
+        say(
+            "round_saved",
+            id=record.id,
+            communes=names,
+            start=_day(args.start.isoformat()),
+            end=_day(args.to.isoformat()),
+        )
+    )
     if invited is None:
-        print("It opens on its first day; people of these communes are invited then.")
+        print(say("round_later"))
     else:
-        print(f"Open now: {invited} people invited (sent by the running bot).")
+        print(say("round_now", count=invited))
     return 0
 
 
@@ -108,15 +118,19 @@ async def _actions(settings: Settings, pack: ContentPack, round_id: str, text: s
     try:
         told = await announce_actions(store, pack, round_id, text.strip(), datetime.now(UTC))
     except LookupError:
-        print(f"no round '{round_id}'")
+        print(say("no_round", id=round_id), file=sys.stderr)
         return 1
     finally:
         await store.close()
-    print(f"Actions attached to {round_id}; {told} participant(s) will be told.")
+    print(say("actions_done", id=round_id, count=told))
     return 0
 
 
-async def _list(settings: Settings) -> int:
+def _day(iso_day: str) -> str:
+    return Labels(lang()).day(iso_day)
+
+
+async def _list(settings: Settings, labels: Labels) -> int:
     from storage.sqlite import SqliteStore
 
     store = await SqliteStore.open(settings.db)
@@ -125,10 +139,14 @@ async def _list(settings: Settings) -> int:
     finally:
         await store.close()
     for r in rounds:
+        # The last day of answers, not the closing instant (midnight after it).
         last = (r.closes_at - timedelta(days=1)).date()
-        print(f"{r.id} [{r.status}] {', '.join(r.communes)} {r.opens_at.date()} to {last}")
+        names = ", ".join(f"{labels.named('commune', c)}" for c in r.communes)
+        status = labels.named("status", r.status)
+        start, end = labels.day(r.opens_at.date().isoformat()), labels.day(last.isoformat())
+        print(say("round_line", id=r.id, status=status, communes=names, start=start, end=end))
     if not rounds:
-        print("no barometer round yet")
+        print(say("no_rounds"))
     return 0
 
 
@@ -143,7 +161,7 @@ async def _export(settings: Settings, pack: ContentPack, round_id: str, fmt: str
     finally:
         await store.close()
     if record is None:
-        print(f"no round '{round_id}'")
+        print(say("no_round", id=round_id), file=sys.stderr)
         return 1
     assert pack.barometer is not None
     questions = [q.id for _, q in pack.barometer.questions()]
@@ -155,11 +173,7 @@ async def _export(settings: Settings, pack: ContentPack, round_id: str, fmt: str
     answers = [a for a in answers if cells.get(a.commune) is not None]
     if withheld:
         names = ", ".join(pack.communes.by_pcode[c].name for c in withheld)
-        print(
-            f"Réponses non exportées (moins de {MIN_CELL} participants, ou pour les protéger) :"
-            f" {names}",
-            file=sys.stderr,
-        )
+        print(say("withheld", min=MIN_CELL, names=names), file=sys.stderr)
     # No user key and no time of answer: an answer set must not lead back to a person.
     if fmt == "json":
         out: dict[str, Any] = {

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from bot.settings import Settings
+from bot.staff import lang
 from reports.figures import build, flatten
 from reports.labels import Labels, labels_from_pack
 
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         region = region.pcode
     figures = asyncio.run(collect(settings, now, args.since, region))
-    labels = _labels(settings, getattr(args, "lang", None))
+    labels = _labels(settings, getattr(args, "lang", None) or lang())
     if args.command == "report":
         from reports.html import render
 

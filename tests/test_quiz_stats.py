@@ -31,7 +31,16 @@ def test_shares_and_small_cells_suppressed() -> None:
 
 def test_stats_command_on_an_empty_database(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "bot", "quiz", "stats", "--db", str(tmp_path / "db.sqlite3")],
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "quiz",
+            "stats",
+            "--json",
+            "--db",
+            str(tmp_path / "db.sqlite3"),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
