@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from complaints.reference import ALPHABET
 from content.places import PlaceError, communes_named
 from handlers.barometer_rounds import announce_actions_in, open_round
+from handlers.cso_inbox import long_date
 from handlers.flow import Flow, Router
 from handlers.turn import Turn
 from storage.barometer_records import BarometerRound
@@ -93,7 +94,7 @@ class BarometerCsoFlow(Flow):
                     id=record.id,
                     communes=names,
                     invited=invited,
-                    end=end.isoformat(),
+                    end=long_date(_midnight(end)),
                 )
             )
         else:
@@ -102,8 +103,8 @@ class BarometerCsoFlow(Flow):
                     "barometer.cso_scheduled",
                     id=record.id,
                     communes=names,
-                    start=start.isoformat(),
-                    end=end.isoformat(),
+                    start=long_date(_midnight(start)),
+                    end=long_date(_midnight(end)),
                 )
             )
 

@@ -53,6 +53,7 @@ async def test_barometre_ouvrir_by_name_in_a_cso_chat(world: World, clock: FakeC
 
     opened = await cso(f"/barometre ouvrir Segou {today} {end}")
     assert "Segou Commune" in opened and "ouvert" in opened
+    assert "jusqu'au 6 décembre 2026" in opened  # the last day (28 Nov + 8), written out
     both = await cso(f"/barometre ouvrir Markala, ségou {today} {end}")
     assert "Markala, Segou Commune" in both
     ambiguous = await cso(f"/barometre ouvrir Baye {today} {end}")

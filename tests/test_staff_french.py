@@ -52,15 +52,15 @@ def test_quiz_stats_show_questions_and_answer_labels(pack: ContentPack) -> None:
             f"s{n}",
             quiz.id,
             question.id,
-            right if n < 6 else (right + 1) % 2,
-            int(n < 6),
+            right if n < 7 else (right + 1) % 2,
+            int(n < 7),
             "f",
             "20-24",
         )
-        for n in range(8)
+        for n in range(12)
     ]
     text = render_quiz_stats(summarise(rows), pack, "fr")
     assert question.text["fr"] in text and f"« {quiz.title['fr']} »" in text
-    assert f"• {question.options[right].text['fr']} ✓ : 75 %" in text
-    assert "femmes 75 %" in text and "20 à 24 ans 75 %" in text
+    assert f"• {question.options[right].text['fr']} ✓ : 58.3 %" in text
+    assert "femmes 58.3 %" in text and "20 à 24 ans 58.3 %" in text
     assert "q01" not in text.replace(f"({quiz.id})", "") and '"0"' not in text
