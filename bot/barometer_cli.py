@@ -126,6 +126,14 @@ async def _actions(settings: Settings, pack: ContentPack, round_id: str, text: s
     return 0
 
 
+def _hide_counts(results: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Frozen results with each commune's respondents hidden the way the report hides them."""
+    if not results:
+        return results
+    cells = suppress({c: int(r.get("respondents", 0)) for c, r in results.items()})
+    return {c: {**r, "respondents": cells[c]} for c, r in results.items()}
+
+
 def _day(iso_day: str) -> str:
     return Labels(lang()).day(iso_day)
 
@@ -184,7 +192,7 @@ async def _export(settings: Settings, pack: ContentPack, round_id: str, fmt: str
             "withheld_communes": withheld,
             "status": record.status,
             "cso": record.partner_id,
-            "results": record.results,
+            "results": _hide_counts(record.results),
             "actions": record.actions,
             "responses": [
                 {"commune": a.commune, "answers": a.answers, "comment": a.comment} for a in answers

@@ -193,3 +193,27 @@ def test_suppression_never_leaves_a_small_total_behind() -> None:
         assert all(v >= MIN_CELL for v in shown)
         # What subtraction from the total reveals: nobody, or at least MIN_CELL people in 2+ cells.
         assert behind == 0 or (len(hidden) >= 2 and behind >= MIN_CELL), (counts, cells)
+
+
+def test_a_lone_score_and_a_small_commune_are_hidden_in_round_results(pack: ContentPack) -> None:
+    from barometer.scoring import Response, score_round
+    from handlers.barometer_rounds import results_text
+    from storage.barometer_records import BarometerRound
+
+    criteria = [("a", ["q1"])]
+    # Six people gave 4 and one gave 1: that one's score must not show as "1 person".
+    answers = [Response(SEGOU, {"q1": 4}) for _ in range(6)] + [Response(SEGOU, {"q1": 1})]
+    answers += [Response(MARKALA, {"q1": 2})]
+    results = score_round(answers, criteria)
+    assert results[SEGOU]["criteria"]["a"]["distribution"] == [None, 0, 0, None, 0]
+    record = BarometerRound(
+        id="bbg-x",
+        communes=(SEGOU, MARKALA),
+        opens_at=NOW,
+        closes_at=NOW,
+        status="closed",
+        created_at=NOW,
+        results=results,
+    )
+    text = results_text(pack, record, "fr")
+    assert "Markala : < 5 participants" in text and "Segou Commune : 7 participants" in text
