@@ -283,7 +283,7 @@ def in_french(problem: str) -> str:
     """'articles/x.yaml: title: Field required' -> 'articles/x.yaml: title : champ obligatoire'."""
     start = 0
     while (cut := problem.find(": ", start)) != -1:
-        prefix, text = problem[:cut], problem[cut + 2 :]
+        prefix, text = problem[:cut].replace("(top)", "(racine)"), problem[cut + 2 :]
         for pattern, french in _FRENCH:
             if pattern.fullmatch(text):
                 return f"{prefix} : {pattern.sub(french, text)}"
