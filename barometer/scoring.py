@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
+from reports.cells import MIN_CELL, suppress
+
 # Below this many respondents a group shows no average or distribution: it could name people.
-MIN_RESPONDENTS = 5
+MIN_RESPONDENTS = MIN_CELL  # one threshold for chat, stats, report and exports
 SCALE = range(1, 6)
 
 
@@ -23,6 +25,12 @@ class Response:
 
 Criteria = Sequence[tuple[str, Sequence[str]]]
 """(criterion id, its question ids), in scorecard order."""
+
+
+def _distribution(counts: list[int]) -> list[int | None]:
+    """How many gave each score: a score given by 1 to 4 people is hidden, with company."""
+    cells = suppress({str(n): c for n, c in enumerate(counts) if c})
+    return [0 if not c else cells[str(n)] for n, c in enumerate(counts)]
 
 
 def _criterion(
@@ -43,7 +51,7 @@ def _criterion(
     return {
         "respondents": len(means),
         "average": average,
-        "distribution": distribution if shown else None,
+        "distribution": _distribution(distribution) if shown else None,
         "previous": previous,
         "change": round(average - previous, 2)
         if average is not None and previous is not None

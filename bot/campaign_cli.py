@@ -30,11 +30,14 @@ from bot.campaigns.model import (
     check_targets,
     load_campaign,
 )
+from bot.campaigns.places import resolve_places
 from bot.campaigns.schedule import LEAD, QuietHours, duration, slots
 from bot.channels.whatsapp.window import is_open
 from bot.settings import Settings
+from bot.staff import lang
 from handlers.engine import utc_now
 from handlers.messages import Choice, Media, Reply
+from reports.labels import Labels
 from storage.sqlite import SqliteStore
 from storage.sqlite_campaigns import AudienceMember, NewCampaignRow
 
@@ -151,26 +154,58 @@ async def make_plan(
     return plan
 
 
+def _no_campaign(name: str) -> str:
+    return f"Aucune campagne « {name} »" if lang() == "fr" else f"no campaign '{name}'"
+
+
 def format_plan(plan: Plan, rates: Rates) -> str:
-    """The plan as a person reads it."""
-    lines = [f"Campaign {plan.name}: {plan.total} recipient(s)"]
+    """The plan as a person reads it (in French unless --lang en)."""
+    fr = lang() == "fr"
+    none = "aucun" if fr else "none"
+    lines = [
+        f"Campagne {plan.name} : {plan.total} destinataire(s)"
+        if fr
+        else f"Campaign {plan.name}: {plan.total} recipient(s)"
+    ]
     for channel in CHANNELS:
         counts = plan.recipients.get(channel, Counter())
-        langs = ", ".join(f"{lang} {n}" for lang, n in sorted(counts.items())) or "none"
-        lines.append(f"  {channel}: {sum(counts.values())} ({langs})")
+        langs = ", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or none
+        lines.append(f"  {channel}{' :' if fr else ':'} {sum(counts.values())} ({langs})")
+    template = plan.template or ("aucun configuré" if fr else "none configured")
     lines.append(
-        f"  whatsapp outside the 24-hour window: {plan.outside_window}"
-        f" (template: {plan.template or 'none configured'})"
+        f"  WhatsApp hors de la fenêtre de 24 heures : {plan.outside_window} (modèle : {template})"
+        if fr
+        else f"  whatsapp outside the 24-hour window: {plan.outside_window} (template: {template})"
     )
-    lines.append(f"  excluded: {plan.excluded_stopped} stopped")
+    lines.append(
+        f"  exclus : {plan.excluded_stopped} (STOP)"
+        if fr
+        else f"  excluded: {plan.excluded_stopped} stopped"
+    )
     if plan.already_queued:
-        lines.append(f"  already queued by an earlier send: {plan.already_queued}")
+        lines.append(
+            f"  déjà en file par un envoi précédent : {plan.already_queued}"
+            if fr
+            else f"  already queued by an earlier send: {plan.already_queued}"
+        )
     speeds = ", ".join(f"{ch} {rate:g}/s" for ch, rate in rates.per_channel.items())
-    quiet = f", paused {rates.quiet.start:%H:%M}-{rates.quiet.end:%H:%M}" if rates.quiet else ""
-    lines.append(f"  estimated duration: {plan.duration} at {speeds}{quiet}")
-    lines.append("  deep links (people who come through them are counted):")
+    if rates.quiet:
+        start, end = f"{rates.quiet.start:%H:%M}", f"{rates.quiet.end:%H:%M}"
+        quiet = f", pause de {start} à {end}" if fr else f", paused {start}-{end}"
+    else:
+        quiet = ""
+    lines.append(
+        f"  durée estimée : {plan.duration} à {speeds}{quiet}"
+        if fr
+        else f"  estimated duration: {plan.duration} at {speeds}{quiet}"
+    )
+    lines.append(
+        "  liens (les personnes qui arrivent par eux sont comptées) :"
+        if fr
+        else "  deep links (people who come through them are counted):"
+    )
     lines += [f"    {ch}: {link}" for ch, link in plan.links.items()]
-    lines += [f"  warning: {w}" for w in plan.warnings]
+    lines += [f"  {'attention' if fr else 'warning'}: {w}" for w in plan.warnings]
     return "\n".join(lines)
 
 
@@ -378,6 +413,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         except PackError as exc:
             raise CampaignError(exc.problems) from None
         problems = check_targets(campaign, set(pack.articles), set(pack.quizzes))
+        campaign, unknown_places = resolve_places(campaign, pack.communes)
+        problems += unknown_places
         if problems:
             raise CampaignError([f"{args.file}: {p}" for p in problems])
     store = await SqliteStore.open(settings.db)
@@ -396,24 +433,54 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if campaign is not None:
             result = await send(store, campaign, rates, progress=Bar(sys.stderr))
-            last = (
-                f"; the last is due {result.last_due:%Y-%m-%d %H:%M} UTC" if result.last_due else ""
-            )
-            print(
-                f"{result.queued_now} message(s) queued now, {result.queued_before} before, "
-                f"{result.excluded_stopped} stopped excluded{last}. "
-                "The running bot sends them (`civicbot run`)."
-            )
+            if lang() == "fr":
+                last = (
+                    f" ; le dernier part le {Labels('fr').moment(result.last_due.isoformat())}"
+                    if result.last_due
+                    else ""
+                )
+                print(
+                    f"{result.queued_now} message(s) mis en file maintenant, "
+                    f"{result.queued_before} avant, {result.excluded_stopped} exclus (STOP){last}."
+                    " Le bot en marche les envoie (`civicbot run`)."
+                )
+            else:
+                last = (
+                    f"; the last is due {result.last_due:%Y-%m-%d %H:%M} UTC"
+                    if result.last_due
+                    else ""
+                )
+                print(
+                    f"{result.queued_now} message(s) queued now, {result.queued_before} before, "
+                    f"{result.excluded_stopped} stopped excluded{last}. "
+                    "The running bot sends them (`civicbot run`)."
+                )
             return 0
         if args.action == "cancel":
             if await store.get_campaign(args.name) is None:
-                raise CampaignError([f"no campaign '{args.name}'"])
+                raise CampaignError(
+                    [
+                        f"Aucune campagne « {args.name} »"
+                        if lang() == "fr"
+                        else f"no campaign '{args.name}'"
+                    ]
+                )
             dropped = await store.cancel_campaign(args.name, f"{KIND}:{args.name}:", utc_now())
-            print(f"campaign {args.name} cancelled: {dropped} unsent message(s) dropped")
+            print(
+                f"Campagne {args.name} annulée : {dropped} message(s) non envoyé(s) retiré(s)"
+                if lang() == "fr"
+                else f"campaign {args.name} cancelled: {dropped} unsent message(s) dropped"
+            )
             return 0
         figures = await (status if args.action == "status" else report)(store, args.name)
         if figures is None:
-            raise CampaignError([f"no campaign '{args.name}'"])
+            raise CampaignError(
+                [
+                    f"Aucune campagne « {args.name} »"
+                    if lang() == "fr"
+                    else f"no campaign '{args.name}'"
+                ]
+            )
         if args.json:
             print(json.dumps(figures))
         else:

@@ -14,126 +14,151 @@ from bot import __version__
 
 log = logging.getLogger("civicbot")
 
-_DB_HELP = "SQLite file (default: CIVICBOT_DB)"
+_DB_HELP = "fichier SQLite (défaut : CIVICBOT_DB)"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="civicbot",
-        description="Civic-education chatbot for Mali: rights, quizzes, complaints to local CSOs.",
+        description="Bot d'éducation civique (Mali) : droits, quiz, signalements aux associations.",
     )
     parser.add_argument("--version", action="version", version=f"civicbot {__version__}")
+    parser.add_argument(
+        "--lang",
+        dest="staff_lang",
+        choices=("fr", "en"),
+        help="langue des messages (défaut : CIVICBOT_STAFF_LANG, fr) ; --lang en : English",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser(
-        "run", help="start the bot on every configured channel (the terminal if none)"
+        "run", help="démarrer le bot sur chaque canal configuré (le terminal sinon)"
     )
-    chat = commands.add_parser("chat", help="chat in the terminal")
-    chat.add_argument("--jsonl", action="store_true", help="JSON lines on stdin and stdout")
+    chat = commands.add_parser("chat", help="discuter dans le terminal")
+    chat.add_argument("--jsonl", action="store_true", help="lignes JSON sur stdin et stdout")
     chat.add_argument("--db", type=Path, help=_DB_HELP)
-    chat.add_argument("--user", default="local", help="your user id in interactive mode")
-    migrate = commands.add_parser("migrate", help="apply database migrations and exit")
+    chat.add_argument("--user", default="local", help="votre identifiant en mode interactif")
+    migrate = commands.add_parser("migrate", help="migrer la base puis quitter")
     migrate.add_argument("--db", type=Path, help=_DB_HELP)
 
-    ask = commands.add_parser("ask", help="search the content (one JSON line per stdin line)")
-    ask.add_argument("query", nargs="?", help="the question; without it, read stdin")
-    ask.add_argument("--lang", default="fr", help="language of the titles shown (default fr)")
-    ask.add_argument("--json", action="store_true", help="print JSON for a single query too")
+    ask = commands.add_parser("ask", help="chercher dans le contenu (une ligne JSON par ligne lue)")
+    ask.add_argument("query", nargs="?", help="la question ; sans elle, lire stdin")
+    ask.add_argument("--lang", default="fr", help="langue des titres affichés (défaut fr)")
+    ask.add_argument("--json", action="store_true", help="JSON aussi pour une seule question")
 
-    content = commands.add_parser("content", help="work on a content pack")
+    content = commands.add_parser("content", help="travailler sur un pack de contenu")
     actions = content.add_subparsers(dest="action", metavar="ACTION", required=True)
-    check = actions.add_parser("check", help="validate a pack, listing every problem")
-    check.add_argument("path", nargs="?", type=Path, help="pack folder (default: CIVICBOT_CONTENT)")
+    check = actions.add_parser("check", help="valider un pack en listant tous les problèmes")
+    check.add_argument("path", nargs="?", type=Path, help="dossier (défaut : CIVICBOT_CONTENT)")
     check.add_argument(
-        "--coverage", action="store_true", help="reviewed / draft / missing texts per file"
+        "--coverage", action="store_true", help="textes relus / brouillons / manquants par fichier"
     )
-    check.add_argument("--uses", action="store_true", help="where each glossary term is used")
-    po_export = actions.add_parser("export", help="write a language's texts as a PO file")
-    po_export.add_argument("--lang", required=True, help="the language to translate into")
-    po_export.add_argument("--format", choices=("po",), default="po", help="default po")
-    po_export.add_argument("--out", type=Path, help="file (default: stdout)")
-    po_import = actions.add_parser("import", help="write a translated PO file into the pack")
-    po_import.add_argument("file", type=Path, help="the PO file")
+    check.add_argument("--uses", action="store_true", help="où chaque terme du glossaire sert")
+    po_export = actions.add_parser("export", help="écrire les textes d'une langue en fichier PO")
+    po_export.add_argument("--lang", required=True, help="la langue de la traduction")
+    po_export.add_argument("--format", choices=("po",), default="po", help="défaut po")
+    po_export.add_argument("--out", type=Path, help="fichier (défaut : stdout)")
+    po_import = actions.add_parser("import", help="écrire un fichier PO traduit dans le pack")
+    po_import.add_argument("file", type=Path, help="le fichier PO")
     po_import.add_argument(
-        "--skip-stale", action="store_true", help="skip entries whose French changed, not refuse"
+        "--skip-stale",
+        action="store_true",
+        help="ignorer (au lieu de refuser) les entrées dont le français a changé",
     )
-    schema = actions.add_parser("schema", help="write JSON Schemas of the pack's YAML files")
-    schema.add_argument("--out", type=Path, help="folder (default: the pack's schema/ folder)")
-    gaps = actions.add_parser("gaps", help="the questions search answers badly, most asked first")
+    schema = actions.add_parser("schema", help="écrire les schémas JSON des fichiers YAML du pack")
+    schema.add_argument("--out", type=Path, help="dossier (défaut : schema/ dans le pack)")
+    gaps = actions.add_parser("gaps", help="questions mal servies par la recherche")
     gaps.add_argument("--db", type=Path, help=_DB_HELP)
-    gaps.add_argument("--days", type=int, default=90, help="look this far back (default 90)")
-    gaps.add_argument("--limit", type=int, default=30, help="how many (default 30)")
+    gaps.add_argument("--days", type=int, default=90, help="remonter jusque-là (défaut 90)")
+    gaps.add_argument("--limit", type=int, default=30, help="combien (défaut 30)")
 
-    complaints = commands.add_parser("complaints", help="work with the complaints received")
+    complaints = commands.add_parser("complaints", help="les signalements reçus")
     complaint_actions = complaints.add_subparsers(dest="action", metavar="ACTION", required=True)
     export = complaint_actions.add_parser(
-        "export", help="write complaints to stdout, without who sent them"
+        "export", help="écrire les signalements sur stdout, sans leurs auteurs"
     )
-    export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="défaut csv")
     export.add_argument(
-        "--since", type=_day, metavar="YYYY-MM-DD", help="only complaints made from this day (UTC)"
+        "--since",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="seulement depuis ce jour",
     )
-    export.add_argument("--cso", metavar="ID", help="only complaints routed to this CSO")
+    export.add_argument("--cso", metavar="ID", help="seulement ceux confiés à cette association")
     export.add_argument(
         "--with-contact",
         action="store_true",
-        help="add the contact of citizens who agreed to be contacted",
+        help="ajouter le contact des citoyens qui l'ont accepté",
     )
     export.add_argument("--db", type=Path, help=_DB_HELP)
 
-    quiz = commands.add_parser("quiz", help="quiz statistics")
+    quiz = commands.add_parser("quiz", help="statistiques des quiz")
     quiz_actions = quiz.add_subparsers(dest="action", metavar="ACTION", required=True)
     stats = quiz_actions.add_parser(
-        "stats", help="per quiz and question: answers, share right, by gender and age (JSON)"
+        "stats", help="par quiz et question : réponses, part de bonnes réponses, par genre et âge"
     )
+    stats.add_argument("--json", action="store_true", help="les chiffres en JSON")
     stats.add_argument("--db", type=Path, help=_DB_HELP)
 
-    cso = commands.add_parser("cso", help="the CSOs that receive complaints, and their chats")
+    cso = commands.add_parser("cso", help="les associations et leurs chats")
     cso_actions = cso.add_subparsers(dest="action", metavar="ACTION", required=True)
-    link = cso_actions.add_parser("link-code", help="a one-time code that links a chat to a CSO")
+    link = cso_actions.add_parser("link-code", help="code unique pour relier un chat")
     link.add_argument("cso_id", metavar="CSO_ID")
     link.add_argument("--db", type=Path, help=_DB_HELP)
-    listing = cso_actions.add_parser("list", help="CSOs, their coverage and linked chats")
+    listing = cso_actions.add_parser("list", help="associations, zones et chats")
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--db", type=Path, help=_DB_HELP)
 
-    barometer = commands.add_parser("barometer", help="Good Governance Barometer rounds")
+    barometer = commands.add_parser("barometer", help="tours du baromètre de bonne gouvernance")
     barometer_actions = barometer.add_subparsers(dest="action", metavar="ACTION", required=True)
     opening = barometer_actions.add_parser(
-        "open", help="open a round for communes; their people are invited on its first day"
+        "open",
+        help="ouvrir un tour ; invitations le premier jour",
     )
     opening.add_argument(
-        "--commune", action="append", required=True, metavar="P-CODE", help="repeat for several"
+        "--commune",
+        action="append",
+        required=True,
+        metavar="NOM",
+        help="nom ou code de commune (un cercle ou une région : toutes ses communes) ; répétable",
     )
     opening.add_argument("--from", dest="start", type=_day, required=True, metavar="YYYY-MM-DD")
     opening.add_argument(
-        "--to", type=_day, required=True, metavar="YYYY-MM-DD", help="last day of answers"
+        "--to", type=_day, required=True, metavar="YYYY-MM-DD", help="dernier jour des réponses"
     )
-    opening.add_argument("--cso", metavar="ID", help="the CSO whose chats receive the results")
+    opening.add_argument("--cso", metavar="ID", help="association qui reçoit les résultats")
     opening.add_argument("--db", type=Path, help=_DB_HELP)
-    rounds = barometer_actions.add_parser("list", help="every round and its status")
+    rounds = barometer_actions.add_parser("list", help="tous les tours et leur état")
     rounds.add_argument("--db", type=Path, help=_DB_HELP)
     agreed = barometer_actions.add_parser(
-        "actions", help="attach the actions agreed with the commune; participants are told"
+        "actions",
+        help="actions convenues ; participants prévenus",
     )
     agreed.add_argument("round_id", metavar="ROUND")
     agreed.add_argument("--text", required=True)
     agreed.add_argument("--db", type=Path, help=_DB_HELP)
     round_export = barometer_actions.add_parser(
-        "export", help="a round's results and anonymous answer sets"
+        "export", help="les résultats d'un tour et ses réponses anonymes (petits groupes exclus)"
     )
     round_export.add_argument("--round", required=True, metavar="ID")
     round_export.add_argument("--format", choices=("csv", "json"), default="csv")
     round_export.add_argument("--db", type=Path, help=_DB_HELP)
 
     for name, text in (
-        ("stats", "programme statistics, groups under 5 hidden"),
-        ("report", "the statistics as one self-contained HTML page with charts"),
+        ("stats", "statistiques du programme, groupes de moins de 5 cachés"),
+        ("report", "les statistiques en une page HTML autonome avec graphiques"),
     ):
         figures = commands.add_parser(name, help=text)
-        figures.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="from this day (UTC)")
-        figures.add_argument("--region", metavar="P-CODE", help="one region, e.g. ML01")
+        figures.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="depuis ce jour")
+        figures.add_argument(
+            "--region", metavar="NOM", help="une région, par nom ou code (Segou, ML04)"
+        )
         figures.add_argument("--db", type=Path, help=_DB_HELP)
+        figures.add_argument(
+            "--lang",
+            choices=("fr", "en"),
+            help="langue du texte (défaut : CIVICBOT_STAFF_LANG, fr)",
+        )
         if name == "report":
             figures.add_argument("--html", type=Path, required=True, metavar="FILE")
         else:
@@ -150,7 +175,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected a date like 2026-01-31") from None
+        raise argparse.ArgumentTypeError("date attendue, par exemple 2026-01-31") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
         # Logs share the terminal with the chat: only problems, unless asked otherwise.
         level = "WARNING"
     configure(level, settings.log_format)
+    from bot.staff import set_lang
+
+    staff_lang = args.staff_lang or settings.staff_lang
+    if args.command in ("stats", "report") and args.lang:
+        staff_lang = args.lang
+    set_lang(staff_lang)
     if args.command in ("content", "ask"):
         from bot import content_cli
 
@@ -218,7 +249,9 @@ async def _migrate(settings: object) -> int:
         applied = await store.migrate()
     finally:
         await store.close()
-    print(f"applied {len(applied)} migration(s)" if applied else "database is up to date")
+    from bot.staff import say
+
+    print(say("migrated", count=len(applied)) if applied else say("up_to_date"))
     return 0
 
 

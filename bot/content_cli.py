@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.settings import Settings
+from bot.staff import lang, say
+from content.check import in_french
 from content.pack import ContentPack, PackError, load_pack
 from content.search import decide
 
@@ -40,20 +42,25 @@ def check(path: Path, by_file: bool = False, uses: bool = False) -> int:
         pack = load_pack(path)
     except PackError as exc:
         for problem in exc.problems:
-            print(problem)
-        print(f"{len(exc.problems)} problem(s) in {path}", file=sys.stderr)
+            print(in_french(problem) if lang() == "fr" else problem)
+        print(say("pack_errors", count=len(exc.problems), path=path), file=sys.stderr)
         return 1
     total = len(pack.articles)
     print(
-        f"content pack '{pack.manifest.id}' is valid: {total} articles in "
-        f"{len(pack.themes)} themes, {len(pack.categories)} complaint categories, "
-        f"{len(pack.quizzes)} quizzes of "
-        f"{sum(len(q.questions) for q in pack.quizzes.values())} questions"
+        say(
+            "pack_valid",
+            id=pack.manifest.id,
+            articles=total,
+            themes=len(pack.themes),
+            categories=len(pack.categories),
+            quizzes=len(pack.quizzes),
+            questions=sum(len(q.questions) for q in pack.quizzes.values()),
+        )
     )
-    for lang, fields in pack.coverage().items():
+    for code, fields in pack.coverage().items():
         shown = ", ".join(f"{name} {count}/{total}" for name, count in fields.items())
-        note = " (interface needs review)" if lang in pack.ui_needs_review else ""
-        print(f"  {lang}: {shown}{note}")
+        note = say("coverage_review") if code in pack.ui_needs_review else ""
+        print(f"  {code}: {shown}{note}")
     translations(pack, by_file, uses)
     return 0
 
@@ -123,9 +130,9 @@ def ask(path: Path, query: str | None, lang: str, as_json: bool) -> int:
     results = found["results"]
     assert isinstance(results, list)
     if not results:
-        print("nothing found")
+        print(say("nothing_found"))
     elif not found["confident"]:
-        print("not confident: the chat would offer a choice or say it has no article")
+        print(say("not_confident"))
     for result in results:
         print(f"{result['score']:.2f}  {result['id']}  {result['title']}")
     return 0
@@ -141,10 +148,10 @@ async def gaps(db: Path, days: int, limit: int) -> int:
     finally:
         await store.close()
     if not found:
-        print(f"no unanswered questions in the last {days} days")
+        print(say("no_gaps", days=days))
         return 0
-    print(f"{'asked':>5}  {'none':>4}  query  (closest article)")
+    print(say("gaps_head", asked=say("asked"), none=say("unanswered")))
     for gap in found:
         closest = f"  ({gap.best_article})" if gap.best_article else ""
-        print(f"{gap.count:>5}  {gap.unanswered:>4}  {gap.query}{closest}")
+        print(f"{gap.count:>6}  {gap.unanswered:>6}  {gap.query}{closest}")
     return 0

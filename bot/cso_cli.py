@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import json
 import secrets
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.settings import Settings
+from bot.staff import lang, say
 from complaints.reference import ALPHABET
 from content.pack import PackError, load_pack
+from content.places import resolver
 
 CODE_LENGTH = 8
 CODE_DAYS = 7
@@ -25,15 +28,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("\n".join(exc.problems))
         return 1
     if args.action == "link-code":
-        partner = pack.partner(args.cso_id)
+        from bot.cso_names import find_partner
+
+        partner, problem = find_partner(pack, args.cso_id)
         if partner is None:
-            known = ", ".join(p.id for p in pack.partners)
-            print(f"no CSO '{args.cso_id}' in partners.yaml (known: {known})")
+            print(problem, file=sys.stderr)
             return 1
         code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
         asyncio.run(_save_code(settings, partner.id, code))
-        print(f"Link code for {partner.name}: {code}")
-        print(f"Send '/lier {code}' from the CSO's chat within {CODE_DAYS} days; it works once.")
+        print(say("link_code", name=partner.name, code=code))
+        print(say("link_how", code=code, days=CODE_DAYS))
         return 0
     chats = asyncio.run(_chats(settings))
     rows: list[dict[str, Any]] = []
@@ -60,17 +64,35 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
+    places = resolver(pack.communes)
     for row in rows:
-        flags = " [desk]" if row["desk"] else ""
-        flags += " [example]" if row["example"] else ""
-        area_text = ", ".join(row["regions"] + row["cercles"] + row["communes"]) or "everywhere"
-        print(f"{row['id']}{flags}: {row['name']}")
+        flags = say("desk") if row["desk"] else ""
+        flags += " [exemple]" if row["example"] and lang() == "fr" else ""
+        flags += " [example]" if row["example"] and lang() == "en" else ""
+        codes = row["regions"] + row["cercles"] + row["communes"]
+        # Names next to codes: 'Segou (ML04)'.
+        area_text = ", ".join(f"{places.name(c)} ({c})" for c in codes) or say("everywhere")
+        categories = [
+            pack.pick(category.label, "fr") if (category := pack.category(c)) else c
+            for c in row["categories"]
+            if c != "*"
+        ]
         print(
-            f"  area: {area_text}; categories: {', '.join(row['categories'])}; "
-            f"acknowledge within {row['ack_days']} days"
+            f"{row['id']}{flags} : {row['name']}"
+            if lang() == "fr"
+            else f"{row['id']}{flags}: {row['name']}"
+        )
+        print(
+            say("area", area=area_text, categories=", ".join(categories) or say("all_categories"))
+            + say("ack_within", days=row["ack_days"])
         )
         linked = row["chats"]
-        print("  chats: " + (", ".join(f"{c['channel']}:{c['chat']}" for c in linked) or "none"))
+        print(
+            say(
+                "chats",
+                chats=", ".join(f"{c['channel']}:{c['chat']}" for c in linked) or say("none"),
+            )
+        )
     return 0
 
 

@@ -92,7 +92,12 @@ async def _deadlines(app: App, stop: asyncio.Event, every: float = 1.0) -> None:
 
     while not stop.is_set():
         try:
-            await run_clocks(app.store, app.packs.get(), utc_now())
+            now = utc_now()
+            await run_clocks(app.store, app.packs.get(), now)
+            if app.settings.cso_digest_hour == now.hour and now.minute == 0:
+                from handlers.cso_inbox import send_digest
+
+                await send_digest(app.store, app.packs.get(), now)
         except Exception:
             log.exception("deadline check failed")
         with contextlib.suppress(TimeoutError):

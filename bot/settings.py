@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     whatsapp_template_languages: str = "fr"
     # Campaign messages wait for the morning in this daily window (Mali time is UTC all year);
     # "off" sends at any hour.
+    staff_lang: Literal["fr", "en"] = Field(
+        default="fr", description="language of the staff's command-line tools and reports"
+    )
+    cso_digest_hour: int | None = Field(
+        default=None, ge=0, le=23, description="UTC hour of the CSOs' daily digest (off if unset)"
+    )
     quiet_hours: str = Field(default="21:00-07:00", pattern=r"^(off|\d\d:\d\d-\d\d:\d\d)$")
 
     @property

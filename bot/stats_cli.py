@@ -11,18 +11,37 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from bot.settings import Settings
+from bot.staff import lang
 from reports.figures import build, flatten
+from reports.labels import Labels, labels_from_pack
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the statistics (text, JSON or CSV), or write the HTML report."""
     now = datetime.now(UTC)
-    figures = asyncio.run(collect(settings, now, args.since, args.region))
+    region = args.region
+    if region:
+        from content.pack import PackError, load_pack
+        from content.places import PlaceError, resolver
+
+        try:
+            region = resolver(load_pack(settings.content).communes).resolve(region, ("region",))
+        except (PlaceError, PackError) as exc:
+            # A misspelt region would show an empty table, "<5" everywhere: say so instead.
+            print(exc, file=sys.stderr)
+            return 1
+        region = region.pcode
+    figures = asyncio.run(collect(settings, now, args.since, region))
+    labels = _labels(settings, getattr(args, "lang", None) or lang())
     if args.command == "report":
         from reports.html import render
 
-        args.html.write_text(render(figures), encoding="utf-8")
-        print(f"report written to {args.html}")
+        args.html.write_text(render(figures, labels=labels), encoding="utf-8")
+        print(
+            f"Rapport écrit dans {args.html}"
+            if labels.lang == "fr"
+            else f"report written to {args.html}"
+        )
         return 0
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
@@ -31,11 +50,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         writer.writerow(["figure", "value"])
         writer.writerows((path, "" if v is None else v) for path, v in flatten(figures))
     else:
-        for path, value in flatten(figures):
-            if path in ("since", "region"):
-                value = value or "all"
-            print(f"{path}: {'<5' if value is None else value}")
+        from reports.text import render_text
+
+        print(render_text(figures, labels))
     return 0
+
+
+def _labels(settings: Settings, lang: str | None) -> Labels:
+    """Names for the codes, from the pack; codes alone if the pack cannot be read."""
+    from content.pack import PackError, load_pack
+
+    chosen = lang or settings.staff_lang
+    try:
+        return labels_from_pack(load_pack(settings.content), chosen)
+    except PackError:
+        return Labels(chosen)
 
 
 async def collect(

@@ -303,3 +303,75 @@ def check_pack_wording(
     interface = sorted(texts.catalogs.get(texts.fallback, {}).items())
     problems += check_wording(f"ui/{texts.fallback}.yaml", interface, address=False)
     return problems
+
+
+# issue 16: problems are written in English where they are found; staff read them in French.
+_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), french)
+    for pattern, french in (
+        (r"Field required", "champ obligatoire"),
+        (r"Extra inputs are not permitted", "champ inconnu (pas prévu par le modèle)"),
+        (r"Input should be a valid string", "doit être un texte"),
+        (r"Input should be a valid integer.*", "doit être un nombre entier"),
+        (r"Input should be a valid number.*", "doit être un nombre"),
+        (r"Input should be a valid boolean.*", "doit être true ou false"),
+        (r"Input should be a valid list", "doit être une liste"),
+        (r"Input should be a valid dictionary.*", "doit être une liste « clé: valeur »"),
+        (r"Input should be a valid date.*", "doit être une date AAAA-MM-JJ"),
+        (r"Input should be (.+)", r"doit être \1"),
+        (r"String should have at most (\d+) characters?", r"au plus \1 caractères"),
+        (r"String should have at least (\d+) characters?", r"au moins \1 caractère(s)"),
+        (r"String should match pattern '(.*)'", r"ne suit pas le format attendu (\1)"),
+        (
+            r"List should have at least (\d+) items? after validation, not (\d+)",
+            r"au moins \1 élément(s) (il y en a \2)",
+        ),
+        (
+            r"List should have at most (\d+) items? after validation, not (\d+)",
+            r"au plus \1 élément(s) (il y en a \2)",
+        ),
+        (
+            r"Value error, the French text \('fr'\) is required; other languages fall back to it",
+            "le texte en français (fr) est obligatoire : les autres langues s'y replient",
+        ),
+        (r"Value error, (.*)", r"\1"),
+        (r"file is missing", "fichier manquant"),
+        (r"not valid YAML: (.*)", r"YAML invalide : \1"),
+        (r"cannot be read: (.*)", r"illisible : \1"),
+        (
+            r"id: '(.*)' does not match the file name",
+            r"id : « \1 » ne correspond pas au nom du fichier",
+        ),
+        (r"'(.*)' is not in themes\.yaml", r"« \1 » n'est pas dans themes.yaml"),
+        (r"no (article|category|region|cercle|commune|quiz) '(.*?)'(.*)", r"aucun(e) \1 « \2 »\3"),
+        (r"an article cannot be related to itself", "un article ne peut pas renvoyer à lui-même"),
+        (r"(.*)'(.*)' appears twice", r"\1« \2 » apparaît deux fois"),
+        (r"id: '(.*)' is already used", r"id : « \1 » est déjà utilisé"),
+        (
+            r"(\d+) options are correct, exactly 1 must be",
+            r"\1 bonnes réponses : il en faut une seule",
+        ),
+        (r"language not in pack\.yaml", "langue absente de pack.yaml"),
+        (
+            r"(\d+) characters is too long for a button \(max (\d+)\); add (.*)",
+            r"\1 caractères, trop long pour un bouton (au plus \2) ; ajoutez \3",
+        ),
+        (r"(\d+) characters \(max (\d+)\)", r"\1 caractères (au plus \2)"),
+        (
+            r"one entry needs desk: true \(the programme desk\)",
+            "une entrée doit avoir desk: true (le bureau du programme)",
+        ),
+    )
+)
+
+
+def in_french(problem: str) -> str:
+    """'articles/x.yaml: title: Field required' -> 'articles/x.yaml: title : champ obligatoire'."""
+    start = 0
+    while (cut := problem.find(": ", start)) != -1:
+        prefix, text = problem[:cut].replace("(top)", "(racine)"), problem[cut + 2 :]
+        for pattern, french in _FRENCH:
+            if pattern.fullmatch(text):
+                return f"{prefix} : {pattern.sub(french, text)}"
+        start = cut + 2
+    return problem  # a rule added later without a translation stays readable in English

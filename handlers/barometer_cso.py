@@ -6,7 +6,9 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from complaints.reference import ALPHABET
+from content.places import PlaceError, communes_named
 from handlers.barometer_rounds import announce_actions_in, open_round
+from handlers.cso_inbox import long_date
 from handlers.flow import Flow, Router
 from handlers.turn import Turn
 from storage.barometer_records import BarometerRound
@@ -14,7 +16,7 @@ from storage.barometer_records import BarometerRound
 _COMMAND = re.compile(
     r"^/?barometre(?:@\w+)?\s+(ouvrir|actions)\s+(.+)$", re.IGNORECASE | re.DOTALL
 )
-_OPEN = re.compile(r"^(\S+)\s+(\d{4}-\d{2}-\d{2})\s+(\d{4}-\d{2}-\d{2})$")
+_OPEN = re.compile(r"^(.+?)\s+(\d{4}-\d{2}-\d{2})\s+(\d{4}-\d{2}-\d{2})$")
 
 
 def _midnight(day: date) -> datetime:
@@ -49,7 +51,12 @@ class BarometerCsoFlow(Flow):
 
     async def _open(self, turn: Turn, partner: str, arguments: str) -> None:
         parsed = _OPEN.match(arguments)
-        communes = parsed[1].upper().split(",") if parsed else []
+        try:
+            # Names or P-codes of communes; a cercle or region stands for all its communes.
+            communes = communes_named(turn.pack.communes, parsed[1]) if parsed else []
+        except PlaceError as exc:
+            turn.say(f"{exc}\n{turn.t('barometer.cso_open_usage')}")
+            return
         try:
             start = date.fromisoformat(parsed[2]) if parsed else None
             end = date.fromisoformat(parsed[3]) if parsed else None
@@ -87,7 +94,7 @@ class BarometerCsoFlow(Flow):
                     id=record.id,
                     communes=names,
                     invited=invited,
-                    end=end.isoformat(),
+                    end=long_date(_midnight(end)),
                 )
             )
         else:
@@ -96,8 +103,8 @@ class BarometerCsoFlow(Flow):
                     "barometer.cso_scheduled",
                     id=record.id,
                     communes=names,
-                    start=start.isoformat(),
-                    end=end.isoformat(),
+                    start=long_date(_midnight(start)),
+                    end=long_date(_midnight(end)),
                 )
             )
 

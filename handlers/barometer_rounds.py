@@ -42,7 +42,10 @@ def results_text(pack: ContentPack, record: BarometerRound, lang: str) -> str:
                 lang,
                 "barometer.results_commune",
                 commune=commune_name(pack, pcode),
-                respondents=result["respondents"],
+                # A commune of 1 to 4 respondents: their number is a small cell too.
+                respondents=result["respondents"]
+                if result["respondents"] >= MIN_RESPONDENTS
+                else f"< {MIN_RESPONDENTS}",
             )
         )
         for cid, figure in result["criteria"].items():

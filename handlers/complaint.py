@@ -15,6 +15,7 @@ from handlers.complaint_notices import (
     short,
 )
 from handlers.complaint_submit import Draft, submit_complaint
+from handlers.contact import contact_line
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice, Location, Media
@@ -406,7 +407,7 @@ class ComplaintFlow(Flow):
             place=data.get("place"),
             media=tuple((kind, ref) for kind, ref in data.get("media", [])),
             consent=bool(data.get("consent")),
-            contact=describe_contact(turn),
+            contact=contact_line(turn.inbound.name, turn.inbound.channel, turn.inbound.user_id),
         )
         record, partners = await submit_complaint(
             turn.tx,

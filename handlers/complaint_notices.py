@@ -6,6 +6,7 @@ from datetime import datetime
 
 from complaints.routing import Coverage, Place, route
 from content.pack import ContentPack
+from handlers.contact import readable
 from handlers.messages import Choice, Media, Reply
 from storage.ports import Transaction
 from storage.records import ComplaintRecord, NewOutboxMessage
@@ -84,7 +85,7 @@ def forward_text(pack: ContentPack, complaint: ComplaintRecord, header: str) -> 
         lines.append(pack.texts.get(lang, "cso.forward.voices", count=complaint.voices))
     contact = complaint.contact if complaint.contact_consent and complaint.contact else None
     lines.append(
-        pack.texts.get(lang, "cso.forward.contact", contact=contact)
+        pack.texts.get(lang, "cso.forward.contact", contact=readable(contact))
         if contact
         else pack.texts.get(lang, "cso.forward.anonymous")
     )
@@ -95,10 +96,12 @@ def cso_buttons(pack: ContentPack, complaint: ComplaintRecord) -> tuple[Choice, 
     """What a CSO can do with a complaint, from its own chat."""
     lang = pack.languages[0]
     ref = short(complaint.reference)
-    return tuple(
+    actions = tuple(
         Choice(f"cso:{action}:{ref}", pack.texts.get(lang, f"cso.action.{action}"))
         for action in CSO_ACTIONS
     )
+    # Every forward leads to the whole inbox (issue 16).
+    return (*actions, Choice("inbox:list:0", pack.texts.get(lang, "inbox.all")))
 
 
 async def forward(

@@ -11,6 +11,7 @@ from typing import cast
 from complaints.lifecycle import Action, Status, next_status
 from complaints.reference import normalize_reference
 from handlers.complaint_notices import desk_ids, forward, notify, short
+from handlers.cso_inbox import send_backlog
 from handlers.flow import Flow, Router
 from handlers.messages import Choice, Reply
 from handlers.turn import Turn
@@ -68,8 +69,12 @@ class CsoFlow(Flow):
         if partner is None:
             turn.say(turn.t("cso.link_bad"))
             return
+        # A CSO without a chat until now never received its complaints: they come now.
+        first_chat = not await turn.tx.partner_chats(partner.id)
         turn.tx.link_chat(turn.inbound.channel, turn.inbound.chat_id, partner.id, code, turn.now)
         turn.say(turn.t("cso.link_done", name=partner.name))
+        if first_chat:
+            await send_backlog(turn, partner.id)
 
     async def on_choice(self, turn: Turn, router: Router, choice: str) -> bool:
         """Act on a complaint; anyone else than its CSO is told the button is not theirs."""

@@ -15,6 +15,7 @@ from handlers.barometer_cso import BarometerCsoFlow
 from handlers.circle import CircleFlow
 from handlers.complaint import ComplaintFlow
 from handlers.cso import CsoFlow
+from handlers.cso_inbox import CsoInboxFlow
 from handlers.engine_support import pseudonym_key
 from handlers.flow import Flow, Router
 from handlers.group_quiz import GroupQuizFlow
@@ -66,6 +67,7 @@ def default_flows() -> list[Flow]:
         SearchFlow(),
         ComplaintFlow(),
         CsoFlow(),
+        CsoInboxFlow(),
         QuizFlow(),
         CircleFlow(),
         GroupQuizFlow(),
@@ -210,7 +212,9 @@ class Engine:
         if command in ("stop", "forget") or (command == "resume" and turn.user.language):
             await self._command(turn, command)
             return
-        if turn.user.language is None:
+        staff = self._router.owner(inbound.choice) if inbound.choice else None
+        if turn.user.language is None and not (staff is not None and staff.works_in_groups):
+            # A CSO member's buttons work before they ever chose a language (issue 16).
             await self._first_contact(turn, text)
             return
         if self._expired(turn):

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from quiz.play import suppress_small
+from reports.cells import suppress
 
 # (session, quiz, question, option, correct, gender, age group)
 AnswerRow = tuple[str, str, str, int, int, str | None, str | None]
@@ -57,9 +58,12 @@ def _question(stats: QuestionStats) -> dict[str, object]:
     return {
         "answers": suppress_small(stats.answers),
         "right_percent": _share(stats.right, stats.answers),
+        # How many chose each option is a count too: small ones hidden, with company.
         "options_percent": {
-            str(option): _share(count, stats.answers)
-            for option, count in sorted(stats.options.items())
+            option: _share(stats.options[int(option)], stats.answers) if shown is not None else None
+            for option, shown in suppress(
+                {str(option): count for option, count in sorted(stats.options.items())}
+            ).items()
         },
         "right_percent_by_gender": {
             band: _share(right, total) for band, (total, right) in sorted(stats.by_gender.items())

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from statistics import median
 from typing import Any
 
-MIN_CELL = 5
+from reports.cells import MIN_CELL, suppress
+
 TOP_ARTICLES = 10
 
 Rows = Sequence[Sequence[Any]]
@@ -43,7 +45,11 @@ def median_of(values: Iterable[float | None]) -> float | None:
 
 def _breakdown(counter: Mapping[str, int]) -> dict[str, int | None]:
     # '' is "not given": people may skip every profile question.
-    return {(key or "unknown"): cell(n) for key, n in sorted(counter.items())}
+    counts: Counter[str] = Counter()
+    for key, n in counter.items():
+        counts[key or "unknown"] += n
+    # Hidden cells must not be recoverable from the total: complementary suppression.
+    return suppress(dict(sorted(counts.items())))
 
 
 def users(rows: Rows) -> dict[str, Any]:
@@ -72,15 +78,15 @@ def users(rows: Rows) -> dict[str, Any]:
 def articles(rows: Rows) -> dict[str, Any]:
     """rows: (article id, readers, reads)."""
     readers = sum(int(r[1]) for r in rows)
-    ranked = sorted(rows, key=lambda r: (-int(r[1]), r[0]))
+    shown = suppress({str(r[0]): int(r[1]) for r in rows})
+    ranked = sorted(
+        ((article, n) for article, n in shown.items() if n is not None),
+        key=lambda item: (-item[1], item[0]),
+    )
     return {
         "reads": cell(sum(int(r[2]) for r in rows)),
         "readers_by_article_total": cell(readers),
-        "most_read": [
-            {"article": r[0], "readers": cell(int(r[1]))}
-            for r in ranked[:TOP_ARTICLES]
-            if cell(int(r[1])) is not None
-        ],
+        "most_read": [{"article": a, "readers": n} for a, n in ranked[:TOP_ARTICLES]],
     }
 
 
@@ -101,20 +107,27 @@ def quizzes(results: Rows, answers: Rows) -> dict[str, Any]:
     score = sum(float(r[2] or 0) for r in results)
     answered = sum(int(r[1]) for r in answers)
     right = sum(int(r[2] or 0) for r in answers)
+    ordered = sorted(results, key=lambda r: str(r[0]))
+    taken_by = _breakdown(Counter({str(r[0] or ""): int(r[1]) for r in ordered}))
+    answers_by = _breakdown(Counter({str(r[0] or ""): int(r[1]) for r in answers}))
     return {
         "taken": cell(taken),
         "average_score": mean_of(score, taken),
         "by_gender": {
             (r[0] or "unknown"): {
-                "taken": cell(int(r[1])),
-                "average_score": mean_of(float(r[2] or 0), int(r[1])),
+                "taken": taken_by[r[0] or "unknown"],
+                "average_score": mean_of(float(r[2] or 0), int(r[1]))
+                if taken_by[r[0] or "unknown"] is not None
+                else None,
             }
-            for r in sorted(results, key=lambda r: str(r[0]))
+            for r in ordered
         },
         "answers": cell(answered),
         "share_right": share(right, answered),
         "share_right_by_gender": {
             (r[0] or "unknown"): share(r[2] or 0, r[1])
+            if answers_by[r[0] or "unknown"] is not None
+            else None
             for r in sorted(answers, key=lambda r: str(r[0]))
         },
     }
@@ -150,16 +163,18 @@ def barometer(rounds: Rows, responses: Rows, region: str | None = None) -> dict[
         if not places:
             continue
         frozen = json.loads(results) if results else {}
+        hidden = suppress({commune: per_round[round_id][commune] for commune in places})
         listed.append(
             {
                 "round": round_id,
                 "status": status,
                 "opens": opens[:10],
-                "closes": closes[:10],
+                # Answers close at midnight after the last day: people read the last day.
+                "last_day": (date.fromisoformat(closes[:10]) - timedelta(days=1)).isoformat(),
                 "respondents": cell(sum(per_round[round_id].values())),
                 "communes": {
                     commune: {
-                        "respondents": cell(per_round[round_id][commune]),
+                        "respondents": hidden[commune],
                         "averages": {
                             cid: c["average"]
                             for cid, c in frozen.get(commune, {}).get("criteria", {}).items()

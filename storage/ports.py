@@ -337,7 +337,21 @@ class BarometerTransaction(Protocol):
         ...
 
 
-class Transaction(ComplaintTransaction, QuizTransaction, BarometerTransaction, Protocol):
+class CsoInboxTransaction(Protocol):
+    """What a CSO's own chat lists (issue 16)."""
+
+    async def partner_open_complaints(self, partner_id: str) -> list[ComplaintRecord]:
+        """Open complaints routed to a CSO now, oldest first."""
+        ...
+
+    async def complaint_history(self, complaint_id: str) -> list[tuple[datetime, str, str | None]]:
+        """(when, action, note) of a complaint, oldest first."""
+        ...
+
+
+class Transaction(
+    ComplaintTransaction, QuizTransaction, BarometerTransaction, CsoInboxTransaction, Protocol
+):
     """One unit of work: its writes are committed together, or not at all.
 
     Reads see committed data, not the writes queued earlier in the same unit of work: a flow

@@ -47,6 +47,7 @@ from storage.sqlite_complaints import (
     ComplaintTransactionMixin,
     anonymise,
 )
+from storage.sqlite_cso_inbox import CsoInboxTransactionMixin
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
 from storage.sqlite_stats import StatsStoreMixin
 
@@ -265,7 +266,12 @@ def _record_search(search: SearchRecord, db: sqlite3.Connection) -> None:
     )
 
 
-class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, BarometerTransactionMixin):
+class SqliteTransaction(
+    ComplaintTransactionMixin,
+    QuizTransactionMixin,
+    BarometerTransactionMixin,
+    CsoInboxTransactionMixin,
+):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
     def __init__(self, store: SqliteStore) -> None:

@@ -337,7 +337,7 @@ def test_cli_plan_send_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     plan = json.loads(capsys.readouterr().out)
     assert plan["total"] == 0 and plan["links"]["telegram"].endswith("?start=c-eid-10-decembre")
     assert cli.main(["campaign", "send", str(EXAMPLE), "--db", db]) == 0
-    assert "0 message(s) queued now" in capsys.readouterr().out
+    assert "0 message(s) mis en file maintenant" in capsys.readouterr().out
     assert cli.main(["campaign", "status", "eid-10-decembre", "--db", db, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "done"
     assert cli.main(["campaign", "status", "nothing", "--db", db]) == 1

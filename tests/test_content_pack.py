@@ -176,7 +176,7 @@ def test_content_check_command(tmp_path: Path) -> None:
         text=True,
     )
     assert bad.returncode == 1
-    assert "themes.yaml: not valid YAML" in bad.stdout
+    assert "themes.yaml : YAML invalide" in bad.stdout  # staff read problems in French
 
 
 def test_committed_json_schemas_are_up_to_date() -> None:

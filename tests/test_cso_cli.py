@@ -21,7 +21,7 @@ def test_link_code_then_lier_then_list(tmp_path: Path) -> None:
     db = str(tmp_path / "bot.sqlite3")
     made = civicbot("cso", "link-code", "exemple-mopti", "--db", db)
     assert made.returncode == 0
-    code = re.search(r"code for .*: (\w{8})", made.stdout)
+    code = re.search(r"Code de liaison pour .* : (\w{8})", made.stdout)
     assert code
     chat = civicbot(
         "chat",
@@ -58,9 +58,23 @@ def test_link_code_then_lier_then_list(tmp_path: Path) -> None:
     assert mopti["chats"][0]["chat"] == "osc-mopti" and mopti["regions"] == ["ML05"]
     assert next(p for p in listed if p["desk"])["id"] == "bureau-programme"
     text = civicbot("cso", "list", "--db", db).stdout
-    assert "exemple-mopti [example]" in text and "console:osc-mopti" in text
+    assert "exemple-mopti [exemple]" in text and "console:osc-mopti" in text
+    assert "Mopti (ML05)" in text  # names next to codes
 
 
 def test_unknown_cso(tmp_path: Path) -> None:
     made = civicbot("cso", "link-code", "nobody", "--db", str(tmp_path / "x.sqlite3"))
-    assert made.returncode == 1 and "bureau-programme" in made.stdout
+    assert made.returncode == 1 and "bureau-programme" in made.stderr
+
+
+def test_a_cso_by_name_or_by_the_place_it_covers(tmp_path: Path) -> None:
+    db = str(tmp_path / "n.sqlite3")
+    by_place = civicbot("cso", "link-code", "Ségou", "--db", db)
+    assert by_place.returncode == 0 and "région de Ségou" in by_place.stdout
+    by_commune = civicbot("cso", "link-code", "Markala", "--db", db)
+    assert by_commune.returncode == 0 and "région de Ségou" in by_commune.stdout
+    # Bamako commune IV has two CSOs (health, and all of Bamako): both are listed.
+    ambiguous = civicbot("cso", "link-code", "Bamako", "--db", db)
+    assert ambiguous.returncode == 1 and "plusieurs associations" in ambiguous.stderr
+    english = civicbot("--lang", "en", "cso", "link-code", "Markala", "--db", db)
+    assert "Link code for" in english.stdout

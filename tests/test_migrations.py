@@ -91,11 +91,11 @@ def test_migrate_command(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert "applied" in first.stdout
+    assert "appliquée" in first.stdout  # staff messages are in French
     second = subprocess.run(
         [sys.executable, "-m", "bot", "migrate", "--db", str(db)],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert "up to date" in second.stdout
+    assert "à jour" in second.stdout

@@ -33,6 +33,9 @@ def fill(path: Path) -> None:
         users.append((f"m{n}", "ML01", "m", "25-34", "radio", at(90), at(45)))
     for n in range(3):
         users.append((f"b{n}", "ML02", "f", "18-24", "radio", at(90), at(20)))
+    # Sikasso (ML03): 5 men of 35-44, so that hiding Koulikoro's 3 needs a companion cell.
+    for n in range(5):
+        users.append((f"s{n}", "ML03", "m", "35-44", "radio", at(90), at(45)))
     db.executemany(
         "INSERT INTO users (key, channel, external_id, region, gender, age_group, entry_source, "
         "created_at, last_seen_at) VALUES (?, 'test', ?, ?, ?, ?, ?, ?, ?)",
@@ -40,6 +43,7 @@ def fill(path: Path) -> None:
     )
     # 'droits' read by 6 people, 'budget' by 2.
     reads = [(f"k{n}", "droits") for n in range(6)] + [("k0", "budget"), ("k1", "budget")]
+    reads += [(f"s{n}", "vote") for n in range(5)]
     db.executemany(
         "INSERT INTO article_reads VALUES (?, ?, ?, ?, 1)", [(u, a, at(2), at(2)) for u, a in reads]
     )
@@ -105,23 +109,27 @@ async def figures(tmp_path: Path) -> dict[str, object]:
 
 async def test_users_by_region_gender_and_age_with_small_cells_hidden(figures: dict) -> None:
     users = figures["users"]
-    assert users["total"] == 13
+    assert users["total"] == 18
     assert users["new_7d"] == 6 and users["active_7d"] == 8 and users["active_30d"] == 11
-    assert users["by_region"]["total"] == {"ML01": 10, "ML02": None}
-    assert users["by_gender"]["total"] == {"f": 11, "m": None}
-    assert users["by_age_group"]["total"] == {"18-24": 11, "25-34": None}
-    assert users["by_region"]["new_7d"] == {"ML01": 6, "ML02": None}
-    assert figures["entry_sources"] == {"qr-affiche": 8, "radio": 5}
+    # Koulikoro's 3 alone would follow from 18 - 10 - 5: Sikasso's 5 are hidden with them.
+    assert users["by_region"]["total"] == {"ML01": 10, "ML02": None, "ML03": None}
+    assert users["by_gender"]["total"] == {"f": 11, "m": 7}
+    assert users["by_age_group"]["total"] == {"18-24": 11, "25-34": None, "35-44": None}
+    # Nobody new elsewhere: hidden zeros hide nobody, so Kayes's 6 can show.
+    assert users["by_region"]["new_7d"] == {"ML01": 6, "ML02": None, "ML03": None}
+    assert figures["entry_sources"] == {"qr-affiche": 8, "radio": 10}
 
 
 async def test_learning_and_quiz_figures(figures: dict) -> None:
-    assert figures["articles"]["reads"] == 8
+    assert figures["articles"]["reads"] == 13
+    # 'budget' (2) is hidden, and 'vote' (5) with it: the total of readers would betray it.
     assert figures["articles"]["most_read"] == [{"article": "droits", "readers": 6}]
     assert figures["searches"] == {"total": 10, "share_unanswered": 0.3, "share_uncertain": 0.2}
     quizzes = figures["quizzes"]
     assert quizzes["taken"] == 8 and quizzes["average_score"] == 0.812
+    # The men's 2 quizzes would be 8 - 6: both genders are hidden.
     assert quizzes["by_gender"] == {
-        "f": {"taken": 6, "average_score": 0.75},
+        "f": {"taken": None, "average_score": None},
         "m": {"taken": None, "average_score": None},
     }
 
@@ -129,8 +137,9 @@ async def test_learning_and_quiz_figures(figures: dict) -> None:
 async def test_complaint_figures(figures: dict) -> None:
     complaints = figures["complaints"]
     assert complaints["total"] == 8
-    assert complaints["by_commune"] == {"ML010101": 6, "ML010102": None}
-    assert complaints["by_status"] == {"resolved": 5, "submitted": None}
+    # 8 complaints: showing the 6 of Bangassi would give away Colimbine's 2.
+    assert complaints["by_commune"] == {"ML010101": None, "ML010102": None}
+    assert complaints["by_status"] == {"resolved": None, "submitted": None}
     assert complaints["median_days_to_acknowledge"] == 3.5
     assert complaints["median_days_to_resolve"] == 10.0
     assert complaints["share_reopened"] == 0.2
@@ -155,7 +164,7 @@ async def test_region_filter_and_since(tmp_path: Path) -> None:
 async def test_the_report_is_one_self_contained_page(figures: dict, tmp_path: Path) -> None:
     page = render(figures)
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count("<svg") >= 8 and 'class="bar"' in page
+    assert page.count("<svg") >= 5 and 'class="bar"' in page
     # Nothing fetched: no script, stylesheet link, image or URL other than the SVG namespace.
     assert "<script" not in page and "<link" not in page and "<img" not in page
     assert page.replace("http://www.w3.org/2000/svg", "").count("http") == 0
@@ -184,7 +193,7 @@ def test_the_report_renders_in_headless_chromium(figures: dict, tmp_path: Path) 
         timeout=60,
         check=True,
     ).stdout
-    assert "Complaints by status" in dom and "<svg" in dom
+    assert "Utilisateurs par région" in dom and "<svg" in dom
     subprocess.run(
         [
             browser,
