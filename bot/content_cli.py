@@ -71,19 +71,19 @@ def translations(pack: ContentPack, by_file: bool, uses: bool) -> None:
     from content.glossary import Glossary
     from content.units import pack_units
 
-    for lang in pack.languages[1:]:
-        units = pack_units(pack.path, lang)
+    for code in pack.languages[1:]:
+        units = pack_units(pack.path, code)
         rows = coverage(units)
-        print(f"{lang}: {rows[-1]}")
+        print(f"{code}: {rows[-1]}")
         for row in rows[:-1] if by_file else []:
             print(f"  {row}")
-        glossary = Glossary(pack.glossary, lang)
+        glossary = Glossary(pack.glossary, code)
         for unit in units:
             for finding in glossary.wrong(unit):
                 print(f"warning: {finding}")
         found = glossary.uses(units)
         for term in glossary.terms:
-            rendering = term.translations[lang].use
+            rendering = term.translations[code].use
             print(f"  term {term.fr} = {rendering}: {len(found[term.id])} uses")
             for context in found[term.id] if uses else []:
                 print(f"    {context}")

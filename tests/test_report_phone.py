@@ -216,4 +216,4 @@ def test_a_lone_score_and_a_small_commune_are_hidden_in_round_results(pack: Cont
         results=results,
     )
     text = results_text(pack, record, "fr")
-    assert "Markala : < 5 participants" in text and "Segou Commune : 7 participants" in text
+    assert "Markala : participants : < 5" in text and "Segou Commune : participants : 7" in text
