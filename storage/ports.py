@@ -6,9 +6,12 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from complaints.lifecycle import Action, Status
 from storage.barometer_records import BarometerAnswers, BarometerRound
+from storage.errors import DuplicateInbound as DuplicateInbound
+from storage.errors import StaleRecord as StaleRecord
 from storage.records import (
     CircleQuizRecord,
     ComplaintRecord,
@@ -21,10 +24,6 @@ from storage.records import (
     SearchRecord,
     UserRecord,
 )
-
-
-class DuplicateInbound(Exception):
-    """The inbound message was processed by another turn first; its writes were rolled back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +84,28 @@ class ComplaintTransaction(Protocol):
         """A CSO's question by id."""
         ...
 
-    def save_complaint(self, record: ComplaintRecord) -> None:
-        """Insert or update a complaint."""
+    def insert_complaint(self, record: ComplaintRecord) -> None:
+        """Record a new complaint."""
+        ...
+
+    def transition_complaint(
+        self,
+        complaint_id: str,
+        expected_status: str,
+        action: Action,
+        now: datetime,
+        *,
+        ack_due_at: datetime | None = None,
+    ) -> Status | None:
+        """Apply a lifecycle action to a complaint read in `expected_status`.
+
+        Returns the new status, or None when the action is not possible from that status
+        (nothing is written). If the status changed meanwhile the commit raises StaleRecord.
+        """
+        ...
+
+    def expect_complaint_status(self, complaint_id: str, expected_status: str) -> None:
+        """Make the commit fail with StaleRecord if the complaint's status changed meanwhile."""
         ...
 
     def add_route(self, complaint_id: str, partner_id: str, now: datetime) -> None:
@@ -132,7 +151,7 @@ class ComplaintTransaction(Protocol):
         """A citizen adds their voice to a complaint (once) and follows it."""
         ...
 
-    def set_complaint_flags(self, complaint_id: str, **flags: bool) -> None:
+    def set_complaint_flags(self, complaint_id: str, expected_status: str, **flags: bool) -> None:
         """Set reminded / escalated / followup_asked without touching anything else."""
         ...
 
@@ -215,8 +234,18 @@ class QuizTransaction(Protocol):
         """A group quiz by id."""
         ...
 
-    def save_group_quiz(self, record: GroupQuizRecord) -> None:
-        """Insert or update a group quiz."""
+    def start_group_quiz(self, record: GroupQuizRecord) -> None:
+        """Record a new group quiz."""
+        ...
+
+    def advance_group_quiz(
+        self, quiz_run_id: str, expected_position: int, deadline: datetime, question_row: str
+    ) -> None:
+        """Move a running group quiz from `expected_position` to the next question."""
+        ...
+
+    def finish_group_quiz(self, quiz_run_id: str, expected_position: int) -> None:
+        """End a group quiz still running at `expected_position` (its clock or `/quiz stop`)."""
         ...
 
     async def group_answered(self, quiz_run_id: str, position: int, user_key: str) -> bool:
@@ -279,8 +308,12 @@ class QuizTransaction(Protocol):
         """Leave (or be removed from) a circle; the member's circle answers go too."""
         ...
 
-    def save_circle_quiz(self, record: CircleQuizRecord) -> None:
-        """Insert or update a circle quiz."""
+    def start_circle_quiz(self, record: CircleQuizRecord) -> None:
+        """Record a new circle quiz."""
+        ...
+
+    def finish_circle_quiz(self, circle_quiz_id: str) -> None:
+        """End a circle quiz that is still running."""
         ...
 
     async def circle_quiz(self, circle_quiz_id: str) -> CircleQuizRecord | None:
@@ -307,8 +340,20 @@ class BarometerTransaction(Protocol):
         """Closed rounds that closed before a moment, newest first (for comparisons)."""
         ...
 
-    def save_barometer_round(self, record: BarometerRound) -> None:
-        """Insert or update a round."""
+    def create_barometer_round(self, record: BarometerRound) -> None:
+        """Record a new round."""
+        ...
+
+    def open_barometer_round(self, round_id: str) -> None:
+        """A scheduled round starts taking answers (StaleRecord if it is no longer scheduled)."""
+        ...
+
+    def close_barometer_round(self, round_id: str, results: dict[str, Any]) -> None:
+        """An open round closes with its results (StaleRecord if it is no longer open)."""
+        ...
+
+    def set_barometer_actions(self, round_id: str, text: str, now: datetime) -> None:
+        """Attach the actions agreed with the commune to a round."""
         ...
 
     async def barometer_answers(self, round_id: str, user_key: str) -> BarometerAnswers | None:
@@ -361,7 +406,15 @@ class Transaction(ComplaintTransaction, QuizTransaction, BarometerTransaction, P
         ...
 
     def save_user(self, user: UserRecord) -> None:
-        """Insert or update a user."""
+        """Create a user or set all its columns (seeding and imports; turns use update_user)."""
+        ...
+
+    def insert_user(self, user: UserRecord) -> None:
+        """Create a user row unless it exists (before any row that refers to it)."""
+        ...
+
+    def update_user(self, key: str, **changes: Any) -> None:
+        """Change only these columns of a user row."""
         ...
 
     def delete_user(self, key: str) -> None:

@@ -28,8 +28,9 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from storage.cache import Lru
+from storage.errors import DuplicateInbound, StaleRecord
 from storage.migrations import load_migrations
-from storage.ports import DuplicateInbound, Session
+from storage.ports import Session
 from storage.records import (
     ConversationRecord,
     NewOutboxMessage,
@@ -132,10 +133,12 @@ def _write(ops: Sequence[Op], db: sqlite3.Connection) -> None:
     try:
         for op in ops:
             op(db)
+        # Inside the try: a COMMIT that fails (disk full, busy) must not leave a transaction open.
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
 
 
 def _write_batch(units: Sequence[Sequence[Op]], db: sqlite3.Connection) -> list[Exception | None]:
@@ -150,7 +153,7 @@ def _write_batch(units: Sequence[Sequence[Op]], db: sqlite3.Connection) -> list[
                     op(db)
             except Exception as exc:
                 db.execute("ROLLBACK TO unit")
-                outcomes.append(exc)
+                outcomes.append(_stale_if_vanished(exc))
             else:
                 outcomes.append(None)
             db.execute("RELEASE unit")
@@ -160,6 +163,13 @@ def _write_batch(units: Sequence[Sequence[Op]], db: sqlite3.Connection) -> list[
             db.execute("ROLLBACK")
         raise
     return outcomes
+
+
+def _stale_if_vanished(exc: Exception) -> Exception:
+    """A foreign key that fails means a row read by the turn was deleted meanwhile (`oublier`)."""
+    if isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc):
+        return StaleRecord(str(exc))
+    return exc
 
 
 def _claim(channel: str, message_id: str, stamp: str, db: sqlite3.Connection) -> None:
@@ -172,14 +182,10 @@ def _claim(channel: str, message_id: str, stamp: str, db: sqlite3.Connection) ->
         raise DuplicateInbound(message_id)
 
 
-def _save_user(user: UserRecord, db: sqlite3.Connection) -> None:
+def _insert_user(user: UserRecord, db: sqlite3.Connection) -> None:
     db.execute(
         f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
-        "ON CONFLICT (key) DO UPDATE SET language=excluded.language, "
-        "region=excluded.region, commune=excluded.commune, age_group=excluded.age_group, "
-        "gender=excluded.gender, contact_consent=excluded.contact_consent, "
-        "stopped=excluded.stopped, entry_source=excluded.entry_source, "
-        "last_seen_at=excluded.last_seen_at, last_inbound_at=excluded.last_inbound_at",
+        "ON CONFLICT (key) DO NOTHING",
         (
             user.key,
             user.channel,
@@ -196,6 +202,46 @@ def _save_user(user: UserRecord, db: sqlite3.Connection) -> None:
             iso(user.last_seen_at),
             iso(user.last_inbound_at) if user.last_inbound_at else None,
         ),
+    )
+
+
+# Columns a turn may change; key, channel, external id and creation never change.
+_USER_MUTABLE = frozenset(
+    {
+        "language",
+        "region",
+        "commune",
+        "age_group",
+        "gender",
+        "contact_consent",
+        "stopped",
+        "entry_source",
+        "last_seen_at",
+        "last_inbound_at",
+    }
+)
+
+
+def _column_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    return value
+
+
+def _save_user(user: UserRecord, db: sqlite3.Connection) -> None:
+    _insert_user(user, db)
+    columns = {name: getattr(user, name) for name in sorted(_USER_MUTABLE)}
+    _update_user(user.key, columns, db)
+
+
+def _update_user(key: str, changes: dict[str, Any], db: sqlite3.Connection) -> None:
+    # Only what the turn changed: a `stopped` set meanwhile by the delivery worker stays.
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    db.execute(
+        f"UPDATE users SET {assignments} WHERE key = ?",  # noqa: S608 - checked column names
+        (*(_column_value(v) for v in changes.values()), key),
     )
 
 
@@ -273,6 +319,8 @@ class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, Baromet
         self.ops: list[Op] = []
         # What the cache learns if the commit succeeds: a user key -> its new session parts.
         self.users: dict[str, UserRecord | None] = {}
+        self.inserted: dict[str, UserRecord] = {}
+        self.user_changes: dict[str, dict[str, Any]] = {}
         self.conversations: dict[str, ConversationRecord | None] = {}
         self.claimed: list[tuple[str, str]] = []
 
@@ -312,10 +360,26 @@ class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, Baromet
         self.ops.append(partial(_claim, channel, message_id, iso(now)))
         self.claimed.append((channel, message_id))
 
+    def insert_user(self, user: UserRecord) -> None:
+        """Create a user row unless it exists (before any row that refers to it)."""
+        self.ops.append(partial(_insert_user, user))
+        self.inserted[user.key] = user
+
     def save_user(self, user: UserRecord) -> None:
-        """Insert or update a user."""
+        """Create a user or set all its columns (seeding and imports; turns use update_user)."""
         self.ops.append(partial(_save_user, user))
         self.users[user.key] = user
+        self.user_changes.pop(user.key, None)
+
+    def update_user(self, key: str, **changes: Any) -> None:
+        """Change only these columns of a user row."""
+        unknown = set(changes) - _USER_MUTABLE
+        if unknown:
+            raise ValueError(f"not a changeable user column: {sorted(unknown)}")
+        if not changes:
+            return
+        self.ops.append(partial(_update_user, key, dict(changes)))
+        self.user_changes.setdefault(key, {}).update(changes)
 
     def delete_user(self, key: str) -> None:
         """Delete a user and everything that hangs off them."""
@@ -416,7 +480,7 @@ class SqliteStore(
             await self._commit(tx.ops)
         except BaseException:
             # The database may now differ from what was cached for these users: forget them.
-            for key in {*tx.users, *tx.conversations}:
+            for key in {*tx.users, *tx.inserted, *tx.user_changes, *tx.conversations}:
                 self.cache.drop(key)
             raise
         self._remember(tx)
@@ -453,19 +517,26 @@ class SqliteStore(
     def _remember(self, tx: SqliteTransaction) -> None:
         for claim in tx.claimed:
             self.recent.put(claim, True)
-        for key in {*tx.users, *tx.conversations}:
+        for key in {*tx.users, *tx.inserted, *tx.user_changes, *tx.conversations}:
             cached = self.cache.get(key)
-            user = tx.users[key] if key in tx.users else (cached[0] if cached else None)
+            if key in tx.users:
+                user = tx.users[key]  # replaced whole, or deleted (None)
+                if user is None:
+                    self.cache.drop(key)
+                    continue
+            else:
+                # The cached row is the freshest (mark_stopped updates it); changes go on top.
+                user = cached[0] if cached else tx.inserted.get(key)
             if user is None:
-                self.cache.drop(key)
                 continue
+            if key in tx.user_changes:
+                user = replace(user, **tx.user_changes[key])
             conversation = (
                 tx.conversations[key]
                 if key in tx.conversations
                 else (cached[1] if cached else None)
             )
-            if key in tx.conversations or cached is not None:
-                self.cache.put(key, (user, conversation))
+            self.cache.put(key, (user, conversation))
 
     async def _write_ops(self, ops: list[Any]) -> None:
         """Run writes as one transaction, outside any conversation."""

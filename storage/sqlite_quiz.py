@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from storage.errors import StaleRecord
 from storage.records import CircleQuizRecord, GroupQuizRecord, from_iso, iso
 
 if TYPE_CHECKING:
@@ -30,6 +31,12 @@ def _circle_quiz(r: Sequence[Any]) -> CircleQuizRecord:
 
 def _run(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> None:
     db.execute(sql, params)
+
+
+def _expect_one(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> None:
+    # An update by intent: its WHERE is the precondition, and it must hold for the one row.
+    if db.execute(sql, params).rowcount != 1:
+        raise StaleRecord("quiz changed meanwhile")
 
 
 class QuizTransactionMixin:
@@ -182,13 +189,10 @@ class QuizTransactionMixin:
         )
         return _group(rows[0]) if rows else None
 
-    def save_group_quiz(self, record: GroupQuizRecord) -> None:
-        """Insert or update a group quiz."""
+    def start_group_quiz(self, record: GroupQuizRecord) -> None:
+        """Record a new group quiz (the group's unique running index refuses a second one)."""
         self._w(
-            f"INSERT INTO group_quizzes ({_GROUP}) VALUES (?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
-            "ON CONFLICT (id) DO UPDATE SET position=excluded.position, "
-            "deadline=excluded.deadline, status=excluded.status, "
-            "question_row=excluded.question_row",
+            f"INSERT INTO group_quizzes ({_GROUP}) VALUES (?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
             record.id,
             record.channel,
             record.chat_id,
@@ -199,6 +203,30 @@ class QuizTransactionMixin:
             iso(record.started_at),
             record.status,
             record.question_row,
+        )
+
+    def advance_group_quiz(
+        self, quiz_run_id: str, expected_position: int, deadline: datetime, question_row: str
+    ) -> None:
+        """Move a running group quiz from `expected_position` to the next question."""
+        self.ops.append(
+            partial(
+                _expect_one,
+                "UPDATE group_quizzes SET position = position + 1, deadline = ?, "
+                "question_row = ? WHERE id = ? AND status = 'running' AND position = ?",
+                (iso(deadline), question_row, quiz_run_id, expected_position),
+            )
+        )
+
+    def finish_group_quiz(self, quiz_run_id: str, expected_position: int) -> None:
+        """End a group quiz still running at `expected_position` (its clock or `/quiz stop`)."""
+        self.ops.append(
+            partial(
+                _expect_one,
+                "UPDATE group_quizzes SET status = 'finished' "
+                "WHERE id = ? AND status = 'running' AND position = ?",
+                (quiz_run_id, expected_position),
+            )
         )
 
     async def group_answered(self, quiz_run_id: str, position: int, user_key: str) -> bool:
@@ -344,17 +372,26 @@ class QuizTransactionMixin:
             circle_id,
         )
 
-    def save_circle_quiz(self, record: CircleQuizRecord) -> None:
-        """Insert or update a circle quiz."""
+    def start_circle_quiz(self, record: CircleQuizRecord) -> None:
+        """Record a new circle quiz."""
         self._w(
-            f"INSERT INTO circle_quizzes ({_CIRCLE_QUIZ}) VALUES (?,?,?,?,?,?) "  # noqa: S608
-            "ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+            f"INSERT INTO circle_quizzes ({_CIRCLE_QUIZ}) VALUES (?,?,?,?,?,?)",  # noqa: S608
             record.id,
             record.circle_id,
             record.quiz_id,
             iso(record.deadline),
             iso(record.started_at),
             record.status,
+        )
+
+    def finish_circle_quiz(self, circle_quiz_id: str) -> None:
+        """End a circle quiz that is still running."""
+        self.ops.append(
+            partial(
+                _expect_one,
+                "UPDATE circle_quizzes SET status = 'finished' WHERE id = ? AND status = 'running'",
+                (circle_quiz_id,),
+            )
         )
 
     async def circle_quiz(self, circle_quiz_id: str) -> CircleQuizRecord | None:
