@@ -478,9 +478,22 @@ class Store(Protocol):
         ...
 
     async def claim_due_outbox(
-        self, now: datetime, limit: int, lease_seconds: float, channels: Sequence[str]
+        self,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+        channels: Sequence[str],
+        owner: str | None = None,
     ) -> list[OutboxRecord]:
-        """Lease due outbox rows of these channels; a lease that lapses makes them due again."""
+        """Lease due outbox rows of these channels, oldest first; a lapsed lease frees them.
+
+        A chat's rows keep their order: a row is not taken while an earlier row of its chat
+        is being retried (failed, not yet due) or is leased by someone else.
+        """
+        ...
+
+    async def release_outbox(self, outbox_ids: Sequence[str], owner: str | None = None) -> None:
+        """Give back leased rows unsent (they wait behind an earlier row being retried)."""
         ...
 
     async def is_stopped(self, user_key: str) -> bool:
@@ -491,14 +504,21 @@ class Store(Protocol):
         """Make the due rows of a kind wait until `until`, without counting an attempt."""
         ...
 
-    async def mark_sent(self, outbox_id: str, now: datetime, platform_id: str | None) -> None:
-        """Record a successful delivery."""
+    async def mark_sent(
+        self, outbox_id: str, now: datetime, platform_id: str | None, owner: str | None = None
+    ) -> bool:
+        """Record a successful delivery; False if the lease was no longer this owner's."""
         ...
 
     async def mark_failed(
-        self, outbox_id: str, error: str, retry_at: datetime | None, now: datetime
-    ) -> None:
-        """Record a failed attempt; `retry_at=None` gives up (state dead)."""
+        self,
+        outbox_id: str,
+        error: str,
+        retry_at: datetime | None,
+        now: datetime,
+        owner: str | None = None,
+    ) -> bool:
+        """Record a failed attempt (`retry_at=None` gives up: dead); False if not our lease."""
         ...
 
     async def get_outbox(self, outbox_id: str) -> OutboxRecord | None:

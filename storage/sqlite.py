@@ -583,56 +583,108 @@ class SqliteStore(
         return [SearchGap(r[0], r[1], r[2], r[3], from_iso(r[4])) for r in rows]
 
     async def claim_due_outbox(
-        self, now: datetime, limit: int, lease_seconds: float, channels: Sequence[str]
+        self,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+        channels: Sequence[str],
+        owner: str | None = None,
     ) -> list[OutboxRecord]:
-        """Lease due outbox rows of these channels; a lease that lapses makes them due again."""
+        """Lease due outbox rows of these channels, oldest first; a lapsed lease frees them.
+
+        A chat's rows keep their order: a row is not taken while an earlier row of its chat
+        is being retried (failed, not yet due) or is leased by someone else.
+        """
         stamp = iso(now)
         until = iso(now + timedelta(seconds=lease_seconds))
         marks = ",".join("?" * len(channels))
         found: list[OutboxRecord] = []
+        columns = ", ".join("o." + c.strip() for c in _OUTBOX_COLUMNS.split(","))
 
         def lease(db: sqlite3.Connection) -> None:
             rows = db.execute(
-                f"SELECT {_OUTBOX_COLUMNS} FROM outbox "  # noqa: S608 - constant columns
-                f"WHERE state IN ('pending', 'failed') AND channel IN ({marks}) "
-                "AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?) "
-                "ORDER BY next_attempt_at, created_at LIMIT ?",
-                (*channels, stamp, stamp, limit),
+                f"SELECT {columns} FROM outbox o "  # noqa: S608 - constant columns
+                f"WHERE o.state IN ('pending', 'failed') AND o.channel IN ({marks}) "
+                "AND o.next_attempt_at <= ? AND (o.locked_until IS NULL OR o.locked_until <= ?) "
+                "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel "
+                "AND e.chat_id = o.chat_id AND e.state IN ('pending', 'failed') "
+                "AND (e.created_at < o.created_at "
+                "OR (e.created_at = o.created_at AND e.rowid < o.rowid)) "
+                "AND ((e.state = 'failed' AND e.next_attempt_at > ?) OR e.locked_until > ?)) "
+                "ORDER BY o.created_at, o.rowid LIMIT ?",
+                (*channels, stamp, stamp, stamp, stamp, limit),
             ).fetchall()
             found.extend(_outbox(row) for row in rows)
             db.executemany(
-                "UPDATE outbox SET locked_until = ? WHERE id = ?",
-                [(until, row.id) for row in found],
+                "UPDATE outbox SET locked_until = ?, locked_by = ? WHERE id = ?",
+                [(until, owner, row.id) for row in found],
             )
 
         await self._run(partial(_write, [lease]))
         return found
 
-    async def mark_sent(self, outbox_id: str, now: datetime, platform_id: str | None) -> None:
-        """Record a successful delivery."""
+    async def release_outbox(self, outbox_ids: Sequence[str], owner: str | None = None) -> None:
+        """Give back leased rows unsent (they wait behind an earlier row being retried)."""
+
+        def release(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "UPDATE outbox SET locked_until = NULL, locked_by = NULL "
+                "WHERE id = ? AND locked_by IS ?",
+                [(outbox_id, owner) for outbox_id in outbox_ids],
+            )
+
+        if outbox_ids:
+            await self._run(partial(_write, [release]))
+
+    async def mark_sent(
+        self, outbox_id: str, now: datetime, platform_id: str | None, owner: str | None = None
+    ) -> bool:
+        """Record a successful delivery; False if the lease was no longer this owner's."""
+        changed: list[int] = []
 
         def sent(db: sqlite3.Connection) -> None:
-            db.execute(
-                "UPDATE outbox SET state='sent', attempts=attempts+1, sent_at=?, "
-                "locked_until=NULL, last_error=NULL, platform_message_id=? WHERE id=?",
-                (iso(now), platform_id, outbox_id),
+            changed.append(
+                db.execute(
+                    "UPDATE outbox SET state='sent', attempts=attempts+1, sent_at=?, "
+                    "locked_until=NULL, locked_by=NULL, last_error=NULL, platform_message_id=? "
+                    "WHERE id=? AND (? IS NULL OR locked_by = ?)",
+                    (iso(now), platform_id, outbox_id, owner, owner),
+                ).rowcount
             )
 
         await self._run(partial(_write, [sent]))
+        return changed[0] == 1
 
     async def mark_failed(
-        self, outbox_id: str, error: str, retry_at: datetime | None, now: datetime
-    ) -> None:
-        """Record a failed attempt; `retry_at=None` gives up (state dead)."""
+        self,
+        outbox_id: str,
+        error: str,
+        retry_at: datetime | None,
+        now: datetime,
+        owner: str | None = None,
+    ) -> bool:
+        """Record a failed attempt (`retry_at=None` gives up: dead); False if not our lease."""
+        changed: list[int] = []
 
         def failed(db: sqlite3.Connection) -> None:
-            db.execute(
-                "UPDATE outbox SET state=?, attempts=attempts+1, last_error=?, "
-                "next_attempt_at=?, locked_until=NULL WHERE id=?",
-                ("failed" if retry_at else "dead", error[:500], iso(retry_at or now), outbox_id),
+            changed.append(
+                db.execute(
+                    "UPDATE outbox SET state=?, attempts=attempts+1, last_error=?, "
+                    "next_attempt_at=?, locked_until=NULL, locked_by=NULL "
+                    "WHERE id=? AND (? IS NULL OR locked_by = ?)",
+                    (
+                        "failed" if retry_at else "dead",
+                        error[:500],
+                        iso(retry_at or now),
+                        outbox_id,
+                        owner,
+                        owner,
+                    ),
+                ).rowcount
             )
 
         await self._run(partial(_write, [failed]))
+        return changed[0] == 1
 
     async def get_outbox(self, outbox_id: str) -> OutboxRecord | None:
         """Load one outbox row."""

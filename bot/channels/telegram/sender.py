@@ -184,6 +184,10 @@ class TelegramSender:
                 return await call()
             except TelegramRetryAfter as exc:
                 log.warning("telegram asks to wait %s s", exc.retry_after)
+                if exc.retry_after > MAX_INLINE_WAIT:
+                    # A long wait goes back to the outbox: sleeping here would hold this
+                    # chat's lock (and a delivery slot) for as long as Telegram asks.
+                    raise SendError("telegram asks to wait", retry_after=exc.retry_after) from None
                 await asyncio.sleep(exc.retry_after)
             except TelegramForbiddenError as exc:
                 raise SendError(exc.message, blocked=True) from None
