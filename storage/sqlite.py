@@ -721,40 +721,60 @@ class SqliteStore(
 
 
 def _configure(db: sqlite3.Connection) -> None:
+    # The busy timeout first: switching a fresh file to WAL needs a lock another process
+    # starting at the same moment may hold.
+    db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA journal_mode = WAL")
     # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last commits only.
     db.execute("PRAGMA synchronous = NORMAL")
-    db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA foreign_keys = ON")
 
 
+_MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
+
+
+def _applied_versions(db: sqlite3.Connection) -> set[int]:
+    try:
+        return {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+    except sqlite3.OperationalError:
+        return set()  # a fresh database: not even the table yet
+
+
 def _migrate(db: sqlite3.Connection) -> list[int]:
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
-    done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+    """Apply the missing migrations under the database's write lock, all or none.
+
+    Several processes may open one database at once (the bot under a service manager and
+    `civicbot stats` from cron): the first takes the lock and migrates, the others wait for
+    it, then find the versions applied when they check again under the lock.
+    """
+    migrations = load_migrations()
+    if {m.version for m in migrations} <= _applied_versions(db):
+        return []  # the usual start: nothing to do, no write lock taken
     applied: list[int] = []
-    for migration in load_migrations():
-        if migration.version in done:
-            continue
-
-        def apply(conn: sqlite3.Connection, sql: str = migration.sql) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(_MIGRATIONS_TABLE)
+        done = _applied_versions(db)
+        for migration in migrations:
+            if migration.version in done:
+                continue
             # executescript would commit first; run statement by statement instead.
-            for statement in _statements(sql):
-                conn.execute(statement)
-
-        record: Op = partial(
-            lambda version, name, conn: conn.execute(
+            for statement in _statements(migration.sql):
+                db.execute(statement)
+            db.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) "
                 "VALUES (?, ?, datetime('now'))",
-                (version, name),
-            ),
-            migration.version,
-            migration.name,
-        )
-        _write([apply, record], db)
-        applied.append(migration.version)
+                (migration.version, migration.name),
+            )
+            applied.append(migration.version)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
     return applied
 
 

@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 
 from content.pack import ContentPack
+from handlers.engine import default_flows
+from handlers.flow import Flow, Router
 from handlers.messages import Inbound
 from handlers.quiz_timers import tick_quizzes
+from handlers.turn import Turn
 from storage.sqlite import SqliteStore
-from tests.conftest import FakeClock, make_engine
+from tests.conftest import Chat, FakeClock, make_engine
 from tests.interleave import Interleave
 from tests.test_dialog_complaints import World, _fill, _submit, ids, texts
 
@@ -287,3 +290,38 @@ async def test_a_turn_in_flight_does_not_undo_a_stop_from_the_delivery_worker(
         fresh = await tx.get_user("test:u")
     assert cached.user is not None and cached.user.stopped
     assert fresh is not None and fresh.stopped
+
+
+class Basket(Flow):
+    """A flow that keeps a list in its data, and fails after changing it when asked to."""
+
+    name = "basket"
+    stateless_choices = True
+
+    async def show(self, turn: Turn, router: Router) -> None:
+        turn.say(f"panier : {', '.join(turn.data.get('items', [])) or 'vide'}")
+
+    async def on_choice(self, turn: Turn, router: Router, choice: str) -> bool:
+        if choice == "basket:open":
+            turn.goto("basket", "list", {"items": []})
+        elif choice == "basket:boom":
+            turn.data["items"].append("fantôme")
+            data = turn.data
+            data["items"].append("fantôme")
+            turn.goto("basket", "list", data)
+            raise RuntimeError("the flow fails after changing its data")
+        await self.show(turn, router)
+        return True
+
+
+async def test_a_failing_flow_leaves_no_phantom_change_in_the_cached_conversation(
+    store: SqliteStore, pack: ContentPack, clock: FakeClock
+) -> None:
+    engine = make_engine(store, pack, clock, flows=[*default_flows(), Basket()])
+    chat = Chat(engine, clock)
+    await chat.onboard()
+    await chat.tap("basket:open")
+    out = await chat.tap("basket:boom")
+    assert "problème" in chat.text and out
+    await chat.tap("basket:look")
+    assert "panier : vide" in chat.text
