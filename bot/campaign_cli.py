@@ -33,6 +33,7 @@ from bot.campaigns.model import (
 from bot.campaigns.schedule import LEAD, QuietHours, duration, slots
 from bot.channels.whatsapp.window import is_open
 from bot.settings import Settings
+from bot.store import open_store
 from handlers.engine import utc_now
 from handlers.messages import Choice, Media, Reply
 from storage.sqlite import SqliteStore
@@ -380,7 +381,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         problems = check_targets(campaign, set(pack.articles), set(pack.quizzes))
         if problems:
             raise CampaignError([f"{args.file}: {p}" for p in problems])
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     try:
         if campaign is not None and args.action == "plan":
             plan = await make_plan(
