@@ -95,7 +95,7 @@ class TelegramSender:
 
     async def _edit(self, chat_id: str, reply: Reply) -> str | None:
         """A reply that replaces an earlier message (a closed quiz question) edits it."""
-        row_id = reply.extra.get("edit_of")
+        row_id = reply.edit_of
         row = await self._store.get_outbox(str(row_id)) if row_id else None
         if row is None or not row.platform_message_id:
             return None
@@ -131,8 +131,12 @@ class TelegramSender:
         self, choices: tuple[Choice, ...], page: int, reply: Reply | None = None
     ) -> InlineKeyboardMarkup | None:
         """Page `page` of the keyboard for these choices (8 buttons at most)."""
-        extra = reply.extra if reply else {}
-        key = (choices, page, extra.get("open_private"), extra.get("open_private_label"))
+        key = (
+            choices,
+            page,
+            reply.open_private if reply else None,
+            reply.open_private_label if reply else None,
+        )
         if key in self._keyboards:
             return self._keyboards.get(key)
         built = await self._build_markup(choices, page, reply)

@@ -121,8 +121,7 @@ class Window:
             return Decision("free")
         kind = await self._kind(chat_id, reply)
         # A campaign may name its own approved template; other kinds use the settings' one.
-        own = reply.extra.get("whatsapp_template")
-        name = own if isinstance(own, str) and own else self._templates.get(kind)
+        name = reply.template or self._templates.get(kind)
         if name is None:
             return Decision("wait", kind)
         chosen = language if language in self._languages else self._languages[0]
