@@ -39,6 +39,7 @@ from bot.delivery import SendError
 from handlers.locks import KeyedLocks
 from handlers.messages import Choice, Reply
 from storage.cache import Lru
+from storage.records import OutboxRecord
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class TelegramSender:
         # Menus repeat all day: build each keyboard once (tokens are derived, so stable).
         self._keyboards: Lru[tuple[object, ...], InlineKeyboardMarkup | None] = Lru(2048)
 
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
         """Send a reply (in parts if long); return the last Telegram message id."""
         async with self._chats.hold(chat_id):
             edited = await self._edit(chat_id, reply)
