@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.settings import Settings
+from bot.store import open_store
 from content.pack import ContentPack, PackError, load_pack
 from handlers.engine import Engine, EngineSettings, utc_now
 from storage.sqlite import SqliteStore
@@ -59,7 +60,7 @@ class App:
 async def build_app(settings: Settings) -> App:
     """Open the database (migrating it), load the pack, build the engine."""
     packs = PackHolder(settings.content)
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     # Platforms redeliver within minutes or hours; ids older than the retention are dead weight.
     await store.prune_inbound(utc_now() - timedelta(days=settings.inbound_retention_days))
     engine = Engine(

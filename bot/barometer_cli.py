@@ -94,10 +94,10 @@ def _open(args: argparse.Namespace, settings: Settings, pack: ContentPack) -> in
 async def _save_and_open(
     settings: Settings, pack: ContentPack, record: BarometerRound, now: datetime
 ) -> int | None:
+    from bot.store import open_store
     from handlers.barometer_rounds import open_round
-    from storage.sqlite import SqliteStore
 
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     try:
         async with store.transaction() as tx:
             tx.save_barometer_round(record)
@@ -111,10 +111,10 @@ async def _save_and_open(
 
 
 async def _actions(settings: Settings, pack: ContentPack, round_id: str, text: str) -> int:
+    from bot.store import open_store
     from handlers.barometer_rounds import announce_actions
-    from storage.sqlite import SqliteStore
 
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     try:
         told = await announce_actions(store, pack, round_id, text.strip(), datetime.now(UTC))
     except LookupError:
@@ -139,9 +139,9 @@ def _day(iso_day: str) -> str:
 
 
 async def _list(settings: Settings, labels: Labels) -> int:
-    from storage.sqlite import SqliteStore
+    from bot.store import open_store
 
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     try:
         rounds = await store.barometer_rounds()
     finally:
@@ -159,9 +159,9 @@ async def _list(settings: Settings, labels: Labels) -> int:
 
 
 async def _export(settings: Settings, pack: ContentPack, round_id: str, fmt: str) -> int:
-    from storage.sqlite import SqliteStore
+    from bot.store import open_store
 
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     try:
         async with store.transaction() as tx:
             record = await tx.barometer_round(round_id)

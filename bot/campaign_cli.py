@@ -35,6 +35,7 @@ from bot.campaigns.schedule import LEAD, QuietHours, duration, slots
 from bot.channels.whatsapp.window import is_open
 from bot.settings import Settings
 from bot.staff import lang
+from bot.store import open_store
 from handlers.engine import utc_now
 from handlers.messages import Choice, Media, Reply
 from reports.labels import Labels
@@ -417,7 +418,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         problems += unknown_places
         if problems:
             raise CampaignError([f"{args.file}: {p}" for p in problems])
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     try:
         if campaign is not None and args.action == "plan":
             plan = await make_plan(

@@ -241,10 +241,10 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _migrate(settings: object) -> int:
     from bot.settings import Settings
-    from storage.sqlite import SqliteStore
+    from bot.store import open_store
 
     assert isinstance(settings, Settings)
-    store = await SqliteStore.open(settings.db, migrate=False)
+    store = await open_store(settings.db, migrate=False)
     try:
         applied = await store.migrate()
     finally:

@@ -140,9 +140,9 @@ def ask(path: Path, query: str | None, lang: str, as_json: bool) -> int:
 
 async def gaps(db: Path, days: int, limit: int) -> int:
     """Print the queries most often answered badly, for CSOs to write what is missing."""
-    from storage.sqlite import SqliteStore
+    from bot.store import open_store
 
-    store = await SqliteStore.open(db)
+    store = await open_store(db)
     try:
         found = await store.search_gaps(datetime.now(UTC) - timedelta(days=days), limit)
     finally:

@@ -97,9 +97,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _save_code(settings: Settings, partner_id: str, code: str) -> None:
-    from storage.sqlite import SqliteStore
+    from bot.store import open_store
 
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     try:
         await store.create_link_code(
             partner_id, code, datetime.now(UTC) + timedelta(days=CODE_DAYS)
@@ -109,9 +109,9 @@ async def _save_code(settings: Settings, partner_id: str, code: str) -> None:
 
 
 async def _chats(settings: Settings) -> list[tuple[str, str, str, datetime]]:
-    from storage.sqlite import SqliteStore
+    from bot.store import open_store
 
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     try:
         return await store.linked_chats()
     finally:

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +27,10 @@ MAX_BACKOFF = timedelta(hours=6)
 UNSOLICITED_KINDS = frozenset({"campaign", "notice", "followup", "question", "circle", "barometer"})
 # Broadcasts also wait for the morning during quiet hours.
 QUIET_KINDS = frozenset({"campaign", "barometer"})
+# How often a long-running worker forgets old processed inbound ids.
+PRUNE_EVERY_SECONDS = 3600.0
+# What became of one row: sent, held back (stopped, quiet hours), to retry, or given up.
+SENT, HELD, RETRY, DEAD = "sent", "held", "retry", "dead"
 
 
 class SendError(Exception):
@@ -48,8 +54,12 @@ class SendError(Exception):
 class Sender(Protocol):
     """A channel's way of sending a message to a chat."""
 
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
-        """Send; return the platform's message id if it gives one, raise SendError if not."""
+    async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
+        """Send; return the platform's message id if it gives one, raise SendError if not.
+
+        `row` is the outbox row being delivered (its kind, dedupe key, attempts), None for a
+        direct reply: a channel need not guess what it sends from the payload.
+        """
         ...
 
 
@@ -89,6 +99,7 @@ class DeliveryWorker:
         on_dead: Callable[[OutboxRecord], Awaitable[object]] | None = None,
         concurrency: int = 16,
         quiet_hours: QuietHours | None = None,
+        inbound_retention: timedelta | None = None,
     ) -> None:
         self._store = store
         self._senders = dict(senders)
@@ -100,13 +111,17 @@ class DeliveryWorker:
         self._on_dead = on_dead
         self._concurrency = concurrency
         self._quiet = quiet_hours
+        self._retention = inbound_retention
+        self._pruned_at: float | None = None
+        # This worker's name on the rows it leases: only the lease holder records an outcome.
+        self._owner = uuid.uuid4().hex
 
     async def run_once(self, limit: int = 100) -> int:
         """Send what is due now; return how many were sent."""
         if not self._senders:
             return 0
         rows = await self._store.claim_due_outbox(
-            self._clock(), limit, self._lease, list(self._senders)
+            self._clock(), limit, self._lease, list(self._senders), owner=self._owner
         )
         # Chats are served side by side (each sender keeps to its platform's rates), while
         # one chat's rows go strictly in order.
@@ -118,18 +133,26 @@ class DeliveryWorker:
         async def serve(chat_rows: list[OutboxRecord]) -> int:
             done = 0
             async with gate:
-                for row in chat_rows:
-                    done += await self._deliver(row)
+                for n, row in enumerate(chat_rows):
+                    outcome = await self._deliver(row)
+                    if outcome == SENT:
+                        done += 1
+                    if outcome == RETRY:
+                        # The chat's later rows wait behind this one (a photo never arrives
+                        # before its text); the store will not lease them until it is sent.
+                        later = [r.id for r in chat_rows[n + 1 :]]
+                        await self._store.release_outbox(later, owner=self._owner)
+                        break
             return done
 
         return sum(await asyncio.gather(*(serve(chat_rows) for chat_rows in by_chat.values())))
 
-    async def _deliver(self, row: OutboxRecord) -> int:
+    async def _deliver(self, row: OutboxRecord) -> str:
         if row.kind in UNSOLICITED_KINDS and await self._held(row):
-            return 0
+            return HELD
         sender = self._senders[row.channel]
         try:
-            platform_id = await sender.send(row.chat_id, Reply.from_dict(row.payload))
+            platform_id = await sender.send(row.chat_id, Reply.from_dict(row.payload), row)
         except SendError as exc:
             now = self._clock()
             retry = (
@@ -137,7 +160,7 @@ class DeliveryWorker:
                 if exc.permanent
                 else self._policy.next_attempt(row.attempts, now, self._rng, exc.retry_after)
             )
-            await self._store.mark_failed(row.id, str(exc), retry, now)
+            await self._mark_failed(row, str(exc), retry, now)
             if exc.blocked and row.user_key:
                 await self._store.mark_stopped(row.user_key)
             if retry is None:
@@ -149,18 +172,26 @@ class DeliveryWorker:
                 row.attempts + 1,
                 "will retry" if retry else "gave up",
             )
-            return 0
+            return RETRY if retry else DEAD
         except Exception as exc:
             # An unexpected error is retried like a transient one, never lost.
             now = self._clock()
             retry = self._policy.next_attempt(row.attempts, now, self._rng, None)
-            await self._store.mark_failed(row.id, f"{type(exc).__name__}: {exc}", retry, now)
+            await self._mark_failed(row, f"{type(exc).__name__}: {exc}", retry, now)
             log.exception("delivery of %s %s crashed", row.kind, row.id)
             if retry is None:
                 await self._dead(row)
-            return 0
-        await self._store.mark_sent(row.id, self._clock(), platform_id)
-        return 1
+            return RETRY if retry else DEAD
+        if not await self._store.mark_sent(row.id, self._clock(), platform_id, owner=self._owner):
+            # Our lease lapsed and another worker took the row: it records the outcome.
+            log.warning("lease on %s %s lapsed during its send", row.kind, row.id)
+        return SENT
+
+    async def _mark_failed(
+        self, row: OutboxRecord, error: str, retry: datetime | None, now: datetime
+    ) -> None:
+        if not await self._store.mark_failed(row.id, error, retry, now, owner=self._owner):
+            log.warning("lease on %s %s lapsed during its send", row.kind, row.id)
 
     async def _held(self, row: OutboxRecord) -> bool:
         """Keep back an unsolicited row: dead if its user said stop, later in quiet hours."""
@@ -172,7 +203,7 @@ class DeliveryWorker:
         # Checked at the moment of sending, not when the campaign was queued: `stop` in the
         # middle of a send takes effect for every row not yet gone.
         if row.user_key is not None and await self._store.is_stopped(row.user_key):
-            await self._store.mark_failed(row.id, "stopped", None, now)
+            await self._mark_failed(row, "stopped", None, now)
             return True
         return False
 
@@ -190,7 +221,21 @@ class DeliveryWorker:
             try:
                 while await self.run_once() > 0:
                     pass
+                await self.prune_if_due()
             except Exception:
                 log.exception("delivery loop error")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    async def prune_if_due(self) -> int:
+        """Forget processed inbound ids past the retention, at most once an hour."""
+        if self._retention is None:
+            return 0
+        now = time.monotonic()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return 0
+        self._pruned_at = now
+        removed = await self._store.prune_inbound(self._clock() - self._retention)
+        if removed:
+            log.info("forgot %d processed inbound ids", removed)
+        return removed

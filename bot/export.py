@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.settings import Settings
+from bot.store import open_store
 from content.pack import ContentPack, PackError, load_pack
 from storage.records import ComplaintRecord
-from storage.sqlite import SqliteStore
 
 FIELDS = (
     "reference",
@@ -79,7 +79,7 @@ async def export(
     with_contact: bool = False,
 ) -> None:
     """Write the complaints (oldest first) to `out` as CSV or JSON."""
-    store = await SqliteStore.open(db)
+    store = await open_store(db)
     try:
         found = await store.export_complaints(since=since, partner_id=partner_id)
     finally:

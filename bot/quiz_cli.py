@@ -89,9 +89,9 @@ def render_quiz_stats(report: dict[str, Any], pack: ContentPack | None, code: st
 
 
 async def _rows(settings: Settings) -> list[AnswerRow]:
-    from storage.sqlite import SqliteStore
+    from bot.store import open_store
 
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     try:
         return [tuple(row) for row in await store.quiz_answer_rows()]
     finally:

@@ -10,6 +10,7 @@ import logging
 import random
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -139,6 +140,8 @@ async def run_channels(app: App) -> int:
             clock=utc_now,
             on_dead=lambda row: reroute_undelivered(app.store, app.packs.get(), utc_now(), row),
             quiet_hours=QuietHours.parse(settings.quiet_hours),
+            # Platforms redeliver within hours: older processed ids are pruned as the bot runs.
+            inbound_retention=timedelta(days=settings.inbound_retention_days),
         )
         tasks.append(
             asyncio.create_task(

@@ -71,10 +71,10 @@ async def collect(
     settings: Settings, now: datetime, since: Any = None, region: str | None = None
 ) -> dict[str, Any]:
     """Read the grouped rows and build every figure."""
-    from storage.sqlite import SqliteStore
+    from bot.store import open_store
 
     start = datetime.combine(since, time(0), tzinfo=UTC) if since else None
-    store = await SqliteStore.open(settings.db)
+    store = await open_store(settings.db)
     try:
         raw = await store.stats_rows(now, start, region)
     finally:

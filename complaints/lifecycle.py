@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 Status = Literal["submitted", "acknowledged", "in_progress", "resolved", "not_ours", "reopened"]
-Action = Literal["ack", "progress", "resolved", "not_ours", "reopen"]
+Action = Literal["ack", "progress", "resolved", "not_ours", "reroute", "reopen"]
 
 # action -> the statuses it may be applied to, and the status it leads to.
 _TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
@@ -17,12 +17,20 @@ _TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
         frozenset({"submitted", "acknowledged", "in_progress", "reopened"}),
         "resolved",
     ),
+    # The desk itself says "not for us": nobody is left to handle it.
     "not_ours": (
         frozenset({"submitted", "acknowledged", "in_progress", "reopened"}),
         "not_ours",
     ),
+    # A CSO says "not for us": back to the desk, which routes it again.
+    "reroute": (
+        frozenset({"submitted", "acknowledged", "in_progress", "reopened"}),
+        "submitted",
+    ),
     "reopen": (frozenset({"resolved"}), "reopened"),
 }
+# Actions after which a CSO must acknowledge again: the acknowledgement clock restarts.
+RESTARTS_CLOCK: frozenset[Action] = frozenset({"reroute", "reopen"})
 
 # Statuses that still need a CSO to act.
 OPEN: frozenset[Status] = frozenset({"submitted", "acknowledged", "in_progress", "reopened"})
@@ -37,6 +45,26 @@ def next_status(current: Status, action: Action) -> Status | None:
         return None
     sources, target = transition
     return target if current in sources else None
+
+
+def changed_columns(
+    action: Action, target: Status, now: datetime, ack_due_at: datetime | None
+) -> dict[str, object]:
+    """The complaint's columns a transition sets besides its status (a pure description)."""
+    columns: dict[str, object] = {"status": target, "updated_at": now}
+    if target == "resolved":
+        # A new resolution gets its own follow-up a week later.
+        columns.update(resolved_at=now, followup_asked=False)
+    if action in RESTARTS_CLOCK:
+        if ack_due_at is None:
+            raise ValueError(f"{action} restarts the acknowledgement clock: ack_due_at needed")
+        columns.update(reminded=False, escalated=False, ack_due_at=ack_due_at)
+    return columns
+
+
+def allows(current: str, action: Action) -> bool:
+    """Whether `action` may be applied to a complaint whose stored status is `current`."""
+    return next_status(current, action) is not None  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

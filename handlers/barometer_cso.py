@@ -84,7 +84,7 @@ class BarometerCsoFlow(Flow):
             created_at=turn.now,
             partner_id=partner,
         )
-        turn.tx.save_barometer_round(record)
+        turn.tx.create_barometer_round(record)
         names = ", ".join(known[c].name for c in record.communes)
         if record.opens_at <= turn.now:
             invited = await open_round(turn.tx, turn.pack, record, turn.now)

@@ -11,7 +11,7 @@ from content.pack import ContentPack
 from handlers.complaint_notices import desk_ids
 from handlers.messages import Choice, Reply
 from storage.barometer_records import BarometerRound
-from storage.ports import Store, Transaction
+from storage.ports import StaleRecord, Store, Transaction
 from storage.records import NewOutboxMessage
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ async def open_round(
     tx: Transaction, pack: ContentPack, record: BarometerRound, now: datetime
 ) -> int:
     """Open a round and invite the people whose profile is in its communes; return how many."""
-    tx.save_barometer_round(replace(record, status="open"))
+    tx.open_barometer_round(record.id)
     invited = 0
     for user_key, channel, chat, language, commune in await tx.barometer_invitees(record.communes):
         lang = language or pack.languages[0]
@@ -140,7 +140,7 @@ async def close_round(
         previous_results(earlier, record.communes),
     )
     closed = replace(record, status="closed", results=results)
-    tx.save_barometer_round(closed)
+    tx.close_barometer_round(record.id, results)
     for user_key, channel, chat, language in await tx.barometer_participants(record.id):
         text = results_text(pack, closed, language or pack.languages[0])
         _send(
@@ -162,13 +162,17 @@ async def tick_barometer(store: Store, pack: ContentPack, now: datetime) -> int:
     """Open the rounds whose day has come and close those whose last day has passed."""
     done = 0
     for record in await store.barometer_rounds_due(now):
-        async with store.transaction() as tx:
-            if record.status == "scheduled":
-                invited = await open_round(tx, pack, record, now)
-                log.info("barometer round %s opened, %d invited", record.id, invited)
-            else:
-                await close_round(tx, pack, record, now)
-                log.info("barometer round %s closed", record.id)
+        try:
+            async with store.transaction() as tx:
+                if record.status == "scheduled":
+                    invited = await open_round(tx, pack, record, now)
+                    log.info("barometer round %s opened, %d invited", record.id, invited)
+                else:
+                    await close_round(tx, pack, record, now)
+                    log.info("barometer round %s closed", record.id)
+        except StaleRecord:
+            # Opened or closed meanwhile (another tick, a CSO's command): nothing more to do.
+            continue
         done += 1
     return done
 
@@ -191,7 +195,7 @@ async def announce_actions_in(
     record = await tx.barometer_round(round_id)
     if record is None:
         raise LookupError(round_id)
-    tx.save_barometer_round(replace(record, actions=text, actions_at=now))
+    tx.set_barometer_actions(record.id, text, now)
     participants = await tx.barometer_participants(round_id)
     communes = ", ".join(commune_name(pack, c) for c in record.communes)
     for user_key, channel, chat, language in participants:

@@ -183,7 +183,7 @@ class CircleFlow(Flow):
             turn.now + timedelta(hours=hours),
             turn.now,
         )
-        turn.tx.save_circle_quiz(run)
+        turn.tx.start_circle_quiz(run)
         deadline = run.deadline.strftime("%d/%m %H:%M UTC")
         for user_key, _, channel, chat, lang in members:
             title = turn.pack.pick(quiz.title, lang)

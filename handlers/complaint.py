@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from complaints.duplicates import find_similar
+from complaints.lifecycle import allows
 from complaints.reference import normalize_reference
 from handlers.complaint_notices import (
     forward,
@@ -517,24 +518,34 @@ class ComplaintFlow(Flow):
     async def _followup_answer(self, turn: Turn, router: Router, ref: str, solved: bool) -> None:
         reference = normalize_reference(ref)
         record = await turn.tx.complaint_by_reference(reference) if reference else None
-        if record is None or record.user_key != turn.user.key or record.status != "resolved":
+        if (
+            record is None
+            or record.user_key != turn.user.key
+            or not allows(record.status, "reopen")
+        ):
             turn.say(turn.t("input.stale_choice"), [back_to_menu(turn)])
             return
         turn.tx.add_event(
             record.id, "confirmed" if solved else "reopened", turn.now, actor=turn.user.key
         )
         if solved:
+            # Confirmed as the complaint stood: not if a CSO reopened it meanwhile.
+            turn.tx.expect_complaint_status(record.id, record.status)
             turn.say(turn.t("complaint.thanks_solved"), [back_to_menu(turn)])
             return
+        due = turn.now + timedelta(days=3)
+        status = turn.tx.transition_complaint(
+            record.id, record.status, "reopen", turn.now, ack_due_at=due
+        )
+        assert status is not None  # allowed, checked above
         reopened = replace(
             record,
-            status="reopened",
+            status=status,
             updated_at=turn.now,
             reminded=False,
             escalated=False,
-            ack_due_at=turn.now + timedelta(days=3),
+            ack_due_at=due,
         )
-        turn.tx.save_complaint(reopened)
         partners = await turn.tx.routes_of(record.id)
         await forward(turn.tx, turn.pack, turn.now, reopened, partners, "cso.forward.reopened")
         await notify(

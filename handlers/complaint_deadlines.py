@@ -10,7 +10,7 @@ from complaints.lifecycle import Status, Timeline, due_actions
 from content.pack import ContentPack
 from handlers.complaint_notices import desk_ids, forward
 from handlers.messages import Choice, Reply
-from storage.ports import Store, Transaction
+from storage.ports import StaleRecord, Store, Transaction
 from storage.records import ComplaintRecord, NewOutboxMessage, OutboxRecord
 
 log = logging.getLogger(__name__)
@@ -32,26 +32,38 @@ async def check_deadlines(store: Store, pack: ContentPack, now: datetime) -> int
         actions = due_actions(timeline, now)
         if not actions:
             continue
-        async with store.transaction() as tx:
-            flags: dict[str, bool] = {}
-            if "remind" in actions:
-                partners = await tx.routes_of(record.id)
-                await forward(tx, pack, now, record, partners, "cso.forward.reminder")
-                tx.add_event(record.id, "reminded", now)
-                flags["reminded"] = True
-            if "escalate" in actions:
-                desks = desk_ids(pack)
-                for desk in desks:
-                    tx.add_route(record.id, desk, now)
-                await forward(tx, pack, now, record, desks, "cso.forward.escalated")
-                tx.add_event(record.id, "escalated", now)
-                flags["escalated"] = True
-            if "followup" in actions:
-                _ask_citizen(tx, pack, record, now)
-                flags["followup_asked"] = True
-            tx.set_complaint_flags(record.id, **flags)
+        try:
+            await _act(store, pack, now, record, actions)
+        except StaleRecord:
+            # A CSO answered (or another worker acted) since the list was read: nothing is sent,
+            # and the next check sees the complaint as it is now.
+            continue
         taken += len(actions)
     return taken
+
+
+async def _act(
+    store: Store, pack: ContentPack, now: datetime, record: ComplaintRecord, actions: list[str]
+) -> None:
+    """Take the due actions on one complaint, as it was read, in one unit of work."""
+    async with store.transaction() as tx:
+        flags: dict[str, bool] = {}
+        if "remind" in actions:
+            partners = await tx.routes_of(record.id)
+            await forward(tx, pack, now, record, partners, "cso.forward.reminder")
+            tx.add_event(record.id, "reminded", now)
+            flags["reminded"] = True
+        if "escalate" in actions:
+            desks = desk_ids(pack)
+            for desk in desks:
+                tx.add_route(record.id, desk, now)
+            await forward(tx, pack, now, record, desks, "cso.forward.escalated")
+            tx.add_event(record.id, "escalated", now)
+            flags["escalated"] = True
+        if "followup" in actions:
+            _ask_citizen(tx, pack, record, now)
+            flags["followup_asked"] = True
+        tx.set_complaint_flags(record.id, record.status, **flags)
 
 
 def _ask_citizen(

@@ -65,7 +65,7 @@ async def submit_complaint(
         updated_at=now,
         ack_due_at=ack_due(now, days),
     )
-    tx.save_complaint(record)
+    tx.insert_complaint(record)
     tx.add_event(record.id, "submitted", now)
     reached = await forward(tx, pack, now, record, partners, "cso.forward.new")
     # Routes record who is responsible: the CSOs reached, or those chosen if none has a chat

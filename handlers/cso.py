@@ -6,9 +6,8 @@ import re
 import uuid
 from dataclasses import replace
 from datetime import timedelta
-from typing import cast
 
-from complaints.lifecycle import Action, Status, next_status
+from complaints.lifecycle import Action, allows
 from complaints.reference import normalize_reference
 from handlers.complaint_notices import desk_ids, forward, notify, short
 from handlers.cso_inbox import send_backlog
@@ -22,6 +21,18 @@ NOTE_LIMIT = 500
 # Buttons that change the status at once, and those that need a text first.
 _AT_ONCE: dict[str, Action] = {"ack": "ack", "progress": "progress"}
 _ASKS = {"done": "note", "notours": "reason", "ask": "question"}
+_ASK_ACTIONS: dict[str, Action] = {"done": "resolved", "notours": "reroute"}
+
+
+def refuse(turn: Turn, record: ComplaintRecord) -> None:
+    """An action the complaint's status does not allow: nothing changes, and the member is told."""
+    status = turn.t(f"complaint.status.{record.status}")
+    if not turn.retried:
+        turn.say(turn.t("cso.not_now", reference=record.reference, status=status))
+    elif record.status == "resolved":
+        turn.say(turn.t("cso.changed_meanwhile_resolved", reference=record.reference))
+    else:
+        turn.say(turn.t("cso.changed_meanwhile", reference=record.reference, status=status))
 
 
 class CsoFlow(Flow):
@@ -102,6 +113,10 @@ class CsoFlow(Flow):
             await self._with_text(turn, record, partner_id, "note", "")
         elif action in _ASKS:
             step = _ASKS[action]
+            if action in _ASK_ACTIONS and not allows(record.status, _ASK_ACTIONS[action]):
+                # An old button on a complaint that moved on: say so before asking for a text.
+                refuse(turn, record)
+                return True
             inbound = turn.inbound
             if inbound.chat_type == "group":
                 turn.tx.set_cso_pending(
@@ -137,24 +152,11 @@ class CsoFlow(Flow):
         action: Action,
         note: str | None = None,
     ) -> ComplaintRecord | None:
-        status = next_status(cast(Status, record.status), action)
+        status = turn.tx.transition_complaint(record.id, record.status, action, turn.now)
         if status is None:
-            turn.say(
-                turn.t(
-                    "cso.not_now",
-                    reference=record.reference,
-                    status=turn.t(f"complaint.status.{record.status}"),
-                )
-            )
+            refuse(turn, record)
             return None
-        updated = replace(
-            record,
-            status=status,
-            updated_at=turn.now,
-            resolved_at=turn.now if status == "resolved" else record.resolved_at,
-            followup_asked=False if status == "resolved" else record.followup_asked,
-        )
-        turn.tx.save_complaint(updated)
+        updated = replace(record, status=status, updated_at=turn.now)
         turn.tx.add_event(
             record.id, action, turn.now, partner_id=partner_id, actor=turn.user.key, note=note
         )
@@ -195,21 +197,27 @@ class CsoFlow(Flow):
     ) -> None:
         pack = turn.pack
         desks = desk_ids(pack)
+        days = min((p.ack_days for p in pack.partners if p.desk), default=3)
+        # Back to the desk, which routes it again: the clock of acknowledgement restarts.
+        due = turn.now + timedelta(days=days)
+        status = turn.tx.transition_complaint(
+            record.id, record.status, "reroute", turn.now, ack_due_at=due
+        )
+        if status is None:
+            refuse(turn, record)
+            return
         turn.tx.drop_route(record.id, partner_id)
         turn.tx.add_event(
             record.id, "not_ours", turn.now, partner_id=partner_id, actor=turn.user.key, note=reason
         )
-        days = min((p.ack_days for p in pack.partners if p.desk), default=3)
-        # Back to the desk, which routes it again: the clock of acknowledgement restarts.
         updated = replace(
             record,
-            status="submitted",
+            status=status,
             updated_at=turn.now,
             reminded=False,
             escalated=False,
-            ack_due_at=turn.now + timedelta(days=days),
+            ack_due_at=due,
         )
-        turn.tx.save_complaint(updated)
         if partner_id not in desks:
             for desk in desks:
                 turn.tx.add_route(record.id, desk, turn.now)
@@ -233,6 +241,9 @@ class CsoFlow(Flow):
         if not record.chat_id or not question:
             turn.say(turn.t("cso.citizen_unreachable", reference=record.reference))
             return
+        # The question goes with the complaint as read: if it changed meanwhile (the citizen
+        # forgot herself, another member closed it), the turn runs again on fresh data.
+        turn.tx.expect_complaint_status(record.id, record.status)
         qid = uuid.UUID(int=turn.rng.getrandbits(128)).hex[:16]
         turn.tx.save_question(
             QuestionRecord(

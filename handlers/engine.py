@@ -29,12 +29,15 @@ from handlers.profile import ProfileFlow
 from handlers.quiz import QuizFlow
 from handlers.search import SearchFlow
 from handlers.turn import Turn
-from storage.ports import DuplicateInbound, Session, Store, Transaction
+from storage.ports import DuplicateInbound, Session, StaleRecord, Store, Transaction
 from storage.records import ConversationRecord, UserRecord
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# A turn whose shared record changed under it runs again on fresh data; with many members
+# pressing buttons on one complaint, a second change during the retry happens now and then.
+TURN_ATTEMPTS = 3
 
 
 def utc_now() -> datetime:
@@ -111,24 +114,23 @@ class Engine:
         lang = inbound.lang_hint if inbound.lang_hint in pack.languages else None
         try:
             async with self._locks.hold(inbound.user_key):
-                now = self._clock()
-                async with self._store.transaction() as tx:
-                    session = await tx.load_session(
-                        inbound.user_key, inbound.channel, inbound.message_id
-                    )
-                    if session.seen:
-                        log.info("duplicate inbound from %s ignored", pseudonym(inbound.user_key))
-                        return []
-                    if inbound.message_id is not None:
-                        tx.claim_inbound(inbound.channel, inbound.message_id, now)
-                    turn = self._turn(tx, inbound, pack, now, session)
-                    lang = turn.lang
-                    await self._dispatch(turn)
-                    if not turn.forgotten:
-                        tx.save_user(turn.user)
-                        # A turn in a group never moves the member's private conversation.
-                        if inbound.chat_type != "group":
-                            tx.save_conversation(turn.conversation)
+                for attempt in range(TURN_ATTEMPTS):
+                    try:
+                        turn = await self._attempt(inbound, pack, retried=attempt > 0)
+                        break
+                    except StaleRecord:
+                        # A shared record (a complaint, a group quiz) changed since this turn
+                        # read it: its writes were rolled back. Again, on fresh data.
+                        if attempt + 1 == TURN_ATTEMPTS:
+                            raise
+                        log.info("turn of %s retried on fresh data", pseudonym(inbound.user_key))
+        except StaleRecord:
+            # Changed under every try (many people pressing on one record at once): nothing was
+            # written, and the person is told so rather than shown an error.
+            log.info(
+                "turn of %s gave up after %d tries", pseudonym(inbound.user_key), TURN_ATTEMPTS
+            )
+            return [Reply(text=pack.texts.get(lang, "error.changed_meanwhile"))]
         except DuplicateInbound:
             # Another process handled the same message meanwhile; its turn won.
             log.info("duplicate inbound from %s rolled back", pseudonym(inbound.user_key))
@@ -138,6 +140,8 @@ class Engine:
             # told in their language instead of seeing nothing or a traceback.
             log.exception("failed to handle inbound from %s", pseudonym(inbound.user_key))
             return [Reply(text=pack.texts.get(lang, "error.generic"))]
+        if turn is None:
+            return []
         log.info(
             "handled %s from %s in %s/%s",
             inbound.kind,
@@ -146,6 +150,36 @@ class Engine:
             turn.step,
         )
         return self._finish(turn)
+
+    async def _attempt(
+        self, inbound: Inbound, pack: ContentPack, retried: bool = False
+    ) -> Turn | None:
+        """One try at a turn in one transaction; None for a message already handled."""
+        now = self._clock()
+        async with self._store.transaction() as tx:
+            session = await tx.load_session(inbound.user_key, inbound.channel, inbound.message_id)
+            if session.seen:
+                log.info("duplicate inbound from %s ignored", pseudonym(inbound.user_key))
+                return None
+            if inbound.message_id is not None:
+                tx.claim_inbound(inbound.channel, inbound.message_id, now)
+            turn = self._turn(tx, inbound, pack, now, session)
+            turn.retried = retried
+            if session.user is None:
+                # First: a flow may write rows that refer to this person (a CSO member's note).
+                tx.insert_user(turn.user)
+            await self._dispatch(turn)
+            if not turn.forgotten:
+                tx.update_user(
+                    turn.user.key,
+                    last_seen_at=now,
+                    last_inbound_at=now,
+                    **turn.user_changes,
+                )
+                # A turn in a group never moves the member's private conversation.
+                if inbound.chat_type != "group":
+                    tx.save_conversation(turn.conversation)
+        return turn
 
     def _turn(
         self,
@@ -204,7 +238,8 @@ class Engine:
                 turn.replies.append(
                     Reply(
                         text=turn.t("group.private_only"),
-                        extra={"open_private": "group", "open_private_label": turn.t("group.open")},
+                        open_private="group",
+                        open_private_label=turn.t("group.open"),
                     )
                 )
             return

@@ -104,7 +104,7 @@ class GroupQuizFlow(Flow):
             )
         )
         row = post(turn.tx, run, question_reply(pack, quiz, run, lang), turn.now)
-        turn.tx.save_group_quiz(replace(run, question_row=row))
+        turn.tx.start_group_quiz(replace(run, question_row=row))
         return True
 
     async def on_choice(self, turn: Turn, router: Router, choice: str) -> bool:
@@ -153,7 +153,7 @@ class GroupQuizFlow(Flow):
 
 
 def _private(text: str, user_id: str) -> Reply:
-    return Reply(text=text, extra={"only_for": user_id})
+    return Reply(text=text, only_for=user_id)
 
 
 async def finish(
@@ -169,6 +169,10 @@ async def finish(
     listed = await tx.listed_players([key for key, _, _ in scores])
     # The questions actually asked: an admin may stop the quiz early.
     total = run.position + 1
+    quiz = pack.quizzes.get(run.quiz_id)
+    if quiz is not None:
+        # A reloaded pack may have shortened the quiz under a running game.
+        total = min(total, len(quiz.questions))
     result = group_result(
         [(right, total) for _, right, _ in scores],
         [(listed[key], right, total) for key, right, _ in scores if key in listed],
@@ -186,5 +190,6 @@ async def finish(
     if stopped:
         text = pack.texts.get(lang, "quiz.stopped") + "\n" + text
     post(tx, run, Reply(text=text), now)
-    tx.save_group_quiz(replace(run, status="finished"))
+    # Only if nobody moved it meanwhile (the clock, another admin's stop): else tried again.
+    tx.finish_group_quiz(run.id, run.position)
     tx.clear_group_answers(run.id)

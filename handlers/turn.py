@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -28,6 +29,10 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None
     forgotten: bool = False
+    # True on the second try of a turn, after a shared record changed under the first.
+    retried: bool = False
+    # The user columns this turn changed: only these are written back.
+    user_changes: dict[str, Any] = field(default_factory=dict)
     flow: str = field(init=False)
     step: str = field(init=False)
     offered: tuple[str, ...] = field(init=False)
@@ -49,8 +54,12 @@ class Turn:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The flow's own data (a copy: write it back with `goto`)."""
-        return dict(self._data)
+        """The flow's own data (a deep copy: write it back with `goto`).
+
+        Deep, because the loaded data is shared with the store's cache: a flow appending to a
+        list and then failing must leave no trace of it there.
+        """
+        return copy.deepcopy(self._data)
 
     @property
     def conversation(self) -> ConversationRecord:
@@ -79,8 +88,9 @@ class Turn:
         self.flow, self.step, self._data, self.offered = flow, step, data or {}, ()
 
     def update_user(self, **changes: Any) -> None:
-        """Change fields of the user record, saved with the turn."""
+        """Change fields of the user record, saved with the turn (only the fields changed)."""
         self.user = replace(self.user, **changes)
+        self.user_changes.update(changes)
 
     def send_later(self, message: NewOutboxMessage) -> str:
         """Queue a message for another chat, committed with this turn; return its outbox id."""

@@ -28,8 +28,9 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from storage.cache import Lru
+from storage.errors import DuplicateInbound, StaleRecord
 from storage.migrations import load_migrations
-from storage.ports import DuplicateInbound, Session
+from storage.ports import Session
 from storage.records import (
     ConversationRecord,
     NewOutboxMessage,
@@ -133,10 +134,12 @@ def _write(ops: Sequence[Op], db: sqlite3.Connection) -> None:
     try:
         for op in ops:
             op(db)
+        # Inside the try: a COMMIT that fails (disk full, busy) must not leave a transaction open.
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
 
 
 def _write_batch(units: Sequence[Sequence[Op]], db: sqlite3.Connection) -> list[Exception | None]:
@@ -151,7 +154,7 @@ def _write_batch(units: Sequence[Sequence[Op]], db: sqlite3.Connection) -> list[
                     op(db)
             except Exception as exc:
                 db.execute("ROLLBACK TO unit")
-                outcomes.append(exc)
+                outcomes.append(_stale_if_vanished(exc))
             else:
                 outcomes.append(None)
             db.execute("RELEASE unit")
@@ -161,6 +164,13 @@ def _write_batch(units: Sequence[Sequence[Op]], db: sqlite3.Connection) -> list[
             db.execute("ROLLBACK")
         raise
     return outcomes
+
+
+def _stale_if_vanished(exc: Exception) -> Exception:
+    """A foreign key that fails means a row read by the turn was deleted meanwhile (`oublier`)."""
+    if isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc):
+        return StaleRecord(str(exc))
+    return exc
 
 
 def _claim(channel: str, message_id: str, stamp: str, db: sqlite3.Connection) -> None:
@@ -173,14 +183,10 @@ def _claim(channel: str, message_id: str, stamp: str, db: sqlite3.Connection) ->
         raise DuplicateInbound(message_id)
 
 
-def _save_user(user: UserRecord, db: sqlite3.Connection) -> None:
+def _insert_user(user: UserRecord, db: sqlite3.Connection) -> None:
     db.execute(
         f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
-        "ON CONFLICT (key) DO UPDATE SET language=excluded.language, "
-        "region=excluded.region, commune=excluded.commune, age_group=excluded.age_group, "
-        "gender=excluded.gender, contact_consent=excluded.contact_consent, "
-        "stopped=excluded.stopped, entry_source=excluded.entry_source, "
-        "last_seen_at=excluded.last_seen_at, last_inbound_at=excluded.last_inbound_at",
+        "ON CONFLICT (key) DO NOTHING",
         (
             user.key,
             user.channel,
@@ -197,6 +203,46 @@ def _save_user(user: UserRecord, db: sqlite3.Connection) -> None:
             iso(user.last_seen_at),
             iso(user.last_inbound_at) if user.last_inbound_at else None,
         ),
+    )
+
+
+# Columns a turn may change; key, channel, external id and creation never change.
+_USER_MUTABLE = frozenset(
+    {
+        "language",
+        "region",
+        "commune",
+        "age_group",
+        "gender",
+        "contact_consent",
+        "stopped",
+        "entry_source",
+        "last_seen_at",
+        "last_inbound_at",
+    }
+)
+
+
+def _column_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    return value
+
+
+def _save_user(user: UserRecord, db: sqlite3.Connection) -> None:
+    _insert_user(user, db)
+    columns = {name: getattr(user, name) for name in sorted(_USER_MUTABLE)}
+    _update_user(user.key, columns, db)
+
+
+def _update_user(key: str, changes: dict[str, Any], db: sqlite3.Connection) -> None:
+    # Only what the turn changed: a `stopped` set meanwhile by the delivery worker stays.
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    db.execute(
+        f"UPDATE users SET {assignments} WHERE key = ?",  # noqa: S608 - checked column names
+        (*(_column_value(v) for v in changes.values()), key),
     )
 
 
@@ -274,11 +320,15 @@ class SqliteTransaction(
 ):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
+    _store: SqliteStore
+
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
         self.ops: list[Op] = []
         # What the cache learns if the commit succeeds: a user key -> its new session parts.
         self.users: dict[str, UserRecord | None] = {}
+        self.inserted: dict[str, UserRecord] = {}
+        self.user_changes: dict[str, dict[str, Any]] = {}
         self.conversations: dict[str, ConversationRecord | None] = {}
         self.claimed: list[tuple[str, str]] = []
 
@@ -318,10 +368,26 @@ class SqliteTransaction(
         self.ops.append(partial(_claim, channel, message_id, iso(now)))
         self.claimed.append((channel, message_id))
 
+    def insert_user(self, user: UserRecord) -> None:
+        """Create a user row unless it exists (before any row that refers to it)."""
+        self.ops.append(partial(_insert_user, user))
+        self.inserted[user.key] = user
+
     def save_user(self, user: UserRecord) -> None:
-        """Insert or update a user."""
+        """Create a user or set all its columns (seeding and imports; turns use update_user)."""
         self.ops.append(partial(_save_user, user))
         self.users[user.key] = user
+        self.user_changes.pop(user.key, None)
+
+    def update_user(self, key: str, **changes: Any) -> None:
+        """Change only these columns of a user row."""
+        unknown = set(changes) - _USER_MUTABLE
+        if unknown:
+            raise ValueError(f"not a changeable user column: {sorted(unknown)}")
+        if not changes:
+            return
+        self.ops.append(partial(_update_user, key, dict(changes)))
+        self.user_changes.setdefault(key, {}).update(changes)
 
     def delete_user(self, key: str) -> None:
         """Delete a user and everything that hangs off them."""
@@ -422,7 +488,7 @@ class SqliteStore(
             await self._commit(tx.ops)
         except BaseException:
             # The database may now differ from what was cached for these users: forget them.
-            for key in {*tx.users, *tx.conversations}:
+            for key in {*tx.users, *tx.inserted, *tx.user_changes, *tx.conversations}:
                 self.cache.drop(key)
             raise
         self._remember(tx)
@@ -459,19 +525,26 @@ class SqliteStore(
     def _remember(self, tx: SqliteTransaction) -> None:
         for claim in tx.claimed:
             self.recent.put(claim, True)
-        for key in {*tx.users, *tx.conversations}:
+        for key in {*tx.users, *tx.inserted, *tx.user_changes, *tx.conversations}:
             cached = self.cache.get(key)
-            user = tx.users[key] if key in tx.users else (cached[0] if cached else None)
+            if key in tx.users:
+                user = tx.users[key]  # replaced whole, or deleted (None)
+                if user is None:
+                    self.cache.drop(key)
+                    continue
+            else:
+                # The cached row is the freshest (mark_stopped updates it); changes go on top.
+                user = cached[0] if cached else tx.inserted.get(key)
             if user is None:
-                self.cache.drop(key)
                 continue
+            if key in tx.user_changes:
+                user = replace(user, **tx.user_changes[key])
             conversation = (
                 tx.conversations[key]
                 if key in tx.conversations
                 else (cached[1] if cached else None)
             )
-            if key in tx.conversations or cached is not None:
-                self.cache.put(key, (user, conversation))
+            self.cache.put(key, (user, conversation))
 
     async def _write_ops(self, ops: list[Any]) -> None:
         """Run writes as one transaction, outside any conversation."""
@@ -518,56 +591,108 @@ class SqliteStore(
         return [SearchGap(r[0], r[1], r[2], r[3], from_iso(r[4])) for r in rows]
 
     async def claim_due_outbox(
-        self, now: datetime, limit: int, lease_seconds: float, channels: Sequence[str]
+        self,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+        channels: Sequence[str],
+        owner: str | None = None,
     ) -> list[OutboxRecord]:
-        """Lease due outbox rows of these channels; a lease that lapses makes them due again."""
+        """Lease due outbox rows of these channels, oldest first; a lapsed lease frees them.
+
+        A chat's rows keep their order: a row is not taken while an earlier row of its chat
+        is being retried (failed, not yet due) or is leased by someone else.
+        """
         stamp = iso(now)
         until = iso(now + timedelta(seconds=lease_seconds))
         marks = ",".join("?" * len(channels))
         found: list[OutboxRecord] = []
+        columns = ", ".join("o." + c.strip() for c in _OUTBOX_COLUMNS.split(","))
 
         def lease(db: sqlite3.Connection) -> None:
             rows = db.execute(
-                f"SELECT {_OUTBOX_COLUMNS} FROM outbox "  # noqa: S608 - constant columns
-                f"WHERE state IN ('pending', 'failed') AND channel IN ({marks}) "
-                "AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?) "
-                "ORDER BY next_attempt_at, created_at LIMIT ?",
-                (*channels, stamp, stamp, limit),
+                f"SELECT {columns} FROM outbox o "  # noqa: S608 - constant columns
+                f"WHERE o.state IN ('pending', 'failed') AND o.channel IN ({marks}) "
+                "AND o.next_attempt_at <= ? AND (o.locked_until IS NULL OR o.locked_until <= ?) "
+                "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel "
+                "AND e.chat_id = o.chat_id AND e.state IN ('pending', 'failed') "
+                "AND (e.created_at < o.created_at "
+                "OR (e.created_at = o.created_at AND e.rowid < o.rowid)) "
+                "AND ((e.state = 'failed' AND e.next_attempt_at > ?) OR e.locked_until > ?)) "
+                "ORDER BY o.created_at, o.rowid LIMIT ?",
+                (*channels, stamp, stamp, stamp, stamp, limit),
             ).fetchall()
             found.extend(_outbox(row) for row in rows)
             db.executemany(
-                "UPDATE outbox SET locked_until = ? WHERE id = ?",
-                [(until, row.id) for row in found],
+                "UPDATE outbox SET locked_until = ?, locked_by = ? WHERE id = ?",
+                [(until, owner, row.id) for row in found],
             )
 
         await self._run(partial(_write, [lease]))
         return found
 
-    async def mark_sent(self, outbox_id: str, now: datetime, platform_id: str | None) -> None:
-        """Record a successful delivery."""
+    async def release_outbox(self, outbox_ids: Sequence[str], owner: str | None = None) -> None:
+        """Give back leased rows unsent (they wait behind an earlier row being retried)."""
+
+        def release(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "UPDATE outbox SET locked_until = NULL, locked_by = NULL "
+                "WHERE id = ? AND locked_by IS ?",
+                [(outbox_id, owner) for outbox_id in outbox_ids],
+            )
+
+        if outbox_ids:
+            await self._run(partial(_write, [release]))
+
+    async def mark_sent(
+        self, outbox_id: str, now: datetime, platform_id: str | None, owner: str | None = None
+    ) -> bool:
+        """Record a successful delivery; False if the lease was no longer this owner's."""
+        changed: list[int] = []
 
         def sent(db: sqlite3.Connection) -> None:
-            db.execute(
-                "UPDATE outbox SET state='sent', attempts=attempts+1, sent_at=?, "
-                "locked_until=NULL, last_error=NULL, platform_message_id=? WHERE id=?",
-                (iso(now), platform_id, outbox_id),
+            changed.append(
+                db.execute(
+                    "UPDATE outbox SET state='sent', attempts=attempts+1, sent_at=?, "
+                    "locked_until=NULL, locked_by=NULL, last_error=NULL, platform_message_id=? "
+                    "WHERE id=? AND (? IS NULL OR locked_by = ?)",
+                    (iso(now), platform_id, outbox_id, owner, owner),
+                ).rowcount
             )
 
         await self._run(partial(_write, [sent]))
+        return changed[0] == 1
 
     async def mark_failed(
-        self, outbox_id: str, error: str, retry_at: datetime | None, now: datetime
-    ) -> None:
-        """Record a failed attempt; `retry_at=None` gives up (state dead)."""
+        self,
+        outbox_id: str,
+        error: str,
+        retry_at: datetime | None,
+        now: datetime,
+        owner: str | None = None,
+    ) -> bool:
+        """Record a failed attempt (`retry_at=None` gives up: dead); False if not our lease."""
+        changed: list[int] = []
 
         def failed(db: sqlite3.Connection) -> None:
-            db.execute(
-                "UPDATE outbox SET state=?, attempts=attempts+1, last_error=?, "
-                "next_attempt_at=?, locked_until=NULL WHERE id=?",
-                ("failed" if retry_at else "dead", error[:500], iso(retry_at or now), outbox_id),
+            changed.append(
+                db.execute(
+                    "UPDATE outbox SET state=?, attempts=attempts+1, last_error=?, "
+                    "next_attempt_at=?, locked_until=NULL, locked_by=NULL "
+                    "WHERE id=? AND (? IS NULL OR locked_by = ?)",
+                    (
+                        "failed" if retry_at else "dead",
+                        error[:500],
+                        iso(retry_at or now),
+                        outbox_id,
+                        owner,
+                        owner,
+                    ),
+                ).rowcount
             )
 
         await self._run(partial(_write, [failed]))
+        return changed[0] == 1
 
     async def get_outbox(self, outbox_id: str) -> OutboxRecord | None:
         """Load one outbox row."""
@@ -604,40 +729,60 @@ class SqliteStore(
 
 
 def _configure(db: sqlite3.Connection) -> None:
+    # The busy timeout first: switching a fresh file to WAL needs a lock another process
+    # starting at the same moment may hold.
+    db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA journal_mode = WAL")
     # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last commits only.
     db.execute("PRAGMA synchronous = NORMAL")
-    db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA foreign_keys = ON")
 
 
+_MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
+
+
+def _applied_versions(db: sqlite3.Connection) -> set[int]:
+    try:
+        return {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+    except sqlite3.OperationalError:
+        return set()  # a fresh database: not even the table yet
+
+
 def _migrate(db: sqlite3.Connection) -> list[int]:
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
-    done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+    """Apply the missing migrations under the database's write lock, all or none.
+
+    Several processes may open one database at once (the bot under a service manager and
+    `civicbot stats` from cron): the first takes the lock and migrates, the others wait for
+    it, then find the versions applied when they check again under the lock.
+    """
+    migrations = load_migrations()
+    if {m.version for m in migrations} <= _applied_versions(db):
+        return []  # the usual start: nothing to do, no write lock taken
     applied: list[int] = []
-    for migration in load_migrations():
-        if migration.version in done:
-            continue
-
-        def apply(conn: sqlite3.Connection, sql: str = migration.sql) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(_MIGRATIONS_TABLE)
+        done = _applied_versions(db)
+        for migration in migrations:
+            if migration.version in done:
+                continue
             # executescript would commit first; run statement by statement instead.
-            for statement in _statements(sql):
-                conn.execute(statement)
-
-        record: Op = partial(
-            lambda version, name, conn: conn.execute(
+            for statement in _statements(migration.sql):
+                db.execute(statement)
+            db.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) "
                 "VALUES (?, ?, datetime('now'))",
-                (version, name),
-            ),
-            migration.version,
-            migration.name,
-        )
-        _write([apply, record], db)
-        applied.append(migration.version)
+                (migration.version, migration.name),
+            )
+            applied.append(migration.version)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
     return applied
 
 

@@ -7,13 +7,12 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from storage.barometer_records import BarometerAnswers, BarometerRound, RoundStatus
+from storage.errors import StaleRecord
 from storage.records import from_iso, iso
-
-if TYPE_CHECKING:
-    from storage.sqlite import SqliteStore
+from storage.sqlite_reader import Reader
 
 _ROUND = (
     "id, communes, opens_at, closes_at, status, created_at, partner_id, results, actions, "
@@ -44,10 +43,16 @@ def _run(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> None:
     db.execute(sql, params)
 
 
+def _expect_one(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> None:
+    # An update by intent: its WHERE is the precondition, and it must hold for the one row.
+    if db.execute(sql, params).rowcount != 1:
+        raise StaleRecord("barometer round changed meanwhile")
+
+
 class BarometerTransactionMixin:
     """Barometer reads and queued writes of a unit of work."""
 
-    _store: SqliteStore
+    _store: Reader
     ops: list[Any]
 
     async def barometer_round(self, round_id: str) -> BarometerRound | None:
@@ -75,8 +80,60 @@ class BarometerTransactionMixin:
         )
         return [_round(r) for r in rows]
 
+    def create_barometer_round(self, record: BarometerRound) -> None:
+        """Record a new round (an existing id is refused)."""
+        self.ops.append(
+            partial(
+                _run,
+                f"INSERT INTO barometer_rounds ({_ROUND}) VALUES (?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+                (
+                    record.id,
+                    json.dumps(list(record.communes)),
+                    iso(record.opens_at),
+                    iso(record.closes_at),
+                    record.status,
+                    iso(record.created_at),
+                    record.partner_id,
+                    None,
+                    None,
+                    None,
+                ),
+            )
+        )
+
+    def open_barometer_round(self, round_id: str) -> None:
+        """A scheduled round starts taking answers (StaleRecord if it is no longer scheduled)."""
+        self.ops.append(
+            partial(
+                _expect_one,
+                "UPDATE barometer_rounds SET status = 'open' WHERE id = ? AND status = 'scheduled'",
+                (round_id,),
+            )
+        )
+
+    def close_barometer_round(self, round_id: str, results: dict[str, Any]) -> None:
+        """An open round closes with its results (StaleRecord if it is no longer open)."""
+        self.ops.append(
+            partial(
+                _expect_one,
+                "UPDATE barometer_rounds SET status = 'closed', results = ? "
+                "WHERE id = ? AND status = 'open'",
+                (json.dumps(results, ensure_ascii=False), round_id),
+            )
+        )
+
+    def set_barometer_actions(self, round_id: str, text: str, now: datetime) -> None:
+        """Attach the actions agreed with the commune to a round."""
+        self.ops.append(
+            partial(
+                _expect_one,
+                "UPDATE barometer_rounds SET actions = ?, actions_at = ? WHERE id = ?",
+                (text, iso(now), round_id),
+            )
+        )
+
     def save_barometer_round(self, record: BarometerRound) -> None:
-        """Insert or update a round."""
+        """Insert or replace a whole round: for seeding tests, never for flows."""
         self.ops.append(
             partial(
                 _run,

@@ -9,54 +9,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
+from storage.campaign_records import AudienceMember as AudienceMember
+from storage.campaign_records import CampaignRecord as CampaignRecord
+from storage.campaign_records import NewCampaignRow as NewCampaignRow
 from storage.records import from_iso, iso
 
 _STATUS_KEY = "$._whatsapp_status"  # written by the WhatsApp channel's delivery statuses
-
-
-@dataclass(frozen=True, slots=True)
-class AudienceMember:
-    """One person a campaign may reach."""
-
-    key: str
-    channel: str
-    chat_id: str
-    language: str | None
-    last_inbound_at: datetime | None
-    stopped: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignRecord:
-    """A campaign as stored."""
-
-    name: str
-    status: str
-    digest: str
-    audience: int
-    enqueued: int
-    excluded: int
-    created_at: datetime
-    enqueued_at: datetime | None
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class NewCampaignRow:
-    """One recipient's outbox row, due at `due`."""
-
-    outbox_id: str
-    channel: str
-    chat_id: str
-    user_key: str
-    payload: str
-    due: datetime
-    dedupe_key: str
 
 
 def _range(prefix: str) -> tuple[str, str]:

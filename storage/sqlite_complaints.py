@@ -7,12 +7,12 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
+from complaints.lifecycle import Action, Status, changed_columns, next_status
+from storage.errors import StaleRecord
 from storage.records import ComplaintRecord, QuestionRecord, from_iso, iso
-
-if TYPE_CHECKING:
-    from storage.sqlite import SqliteStore
+from storage.sqlite_reader import Reader
 
 COMPLAINT_COLUMNS = (
     "id, reference, user_key, channel, chat_id, lang, category, commune, place, description, "
@@ -90,6 +90,41 @@ def _save(record: ComplaintRecord, db: sqlite3.Connection) -> None:
     )
 
 
+def _insert(record: ComplaintRecord, db: sqlite3.Connection) -> None:
+    db.execute(
+        f"INSERT INTO complaints ({COMPLAINT_COLUMNS}) VALUES ({','.join('?' * 23)})",  # noqa: S608
+        _values(record),
+    )
+
+
+def _column_value(value: object) -> object:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    return value
+
+
+def _transition(
+    complaint_id: str, expected: str, columns: dict[str, object], db: sqlite3.Connection
+) -> None:
+    # The status read by the turn is the precondition: a change made meanwhile by another
+    # member (or the citizen) makes this unit fail, and the turn is tried again on fresh data.
+    assignments = ", ".join(f"{column} = ?" for column in columns)
+    changed = db.execute(
+        f"UPDATE complaints SET {assignments} WHERE id = ? AND status = ?",  # noqa: S608 - fixed columns
+        (*(_column_value(v) for v in columns.values()), complaint_id, expected),
+    ).rowcount
+    if changed != 1:
+        raise StaleRecord(f"complaint no longer {expected}")
+
+
+def _expect_status(complaint_id: str, expected: str, db: sqlite3.Connection) -> None:
+    row = db.execute("SELECT status FROM complaints WHERE id = ?", (complaint_id,)).fetchone()
+    if row is None or row[0] != expected:
+        raise StaleRecord(f"complaint no longer {expected}")
+
+
 def _execute(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> None:
     db.execute(sql, params)
 
@@ -107,13 +142,20 @@ def _add_voice(complaint_id: str, user_key: str, stamp: str, db: sqlite3.Connect
         )
 
 
-def _flags(complaint_id: str, changes: dict[str, int], db: sqlite3.Connection) -> None:
-    # Only the flags change: a status set meanwhile by a CSO is never written back over.
+def _flags(
+    complaint_id: str, expected: str, changes: dict[str, int], db: sqlite3.Connection
+) -> None:
+    # Only the flags change, and only while the status is the one the deadline was computed
+    # for and the flag is not set yet: a reminder is never sent twice, nor after an answer.
     assignments = ", ".join(f"{column} = ?" for column in changes)
-    db.execute(
-        f"UPDATE complaints SET {assignments} WHERE id = ?",  # noqa: S608 - fixed column names
-        (*changes.values(), complaint_id),
-    )
+    unset = " AND ".join(f"{column} = 0" for column, value in changes.items() if value)
+    changed = db.execute(
+        f"UPDATE complaints SET {assignments} WHERE id = ? AND status = ?"  # noqa: S608
+        + (f" AND {unset}" if unset else ""),
+        (*changes.values(), complaint_id, expected),
+    ).rowcount
+    if changed != 1:
+        raise StaleRecord(f"complaint no longer {expected}")
 
 
 def anonymise(user_key: str, db: sqlite3.Connection) -> None:
@@ -149,7 +191,7 @@ def anonymise(user_key: str, db: sqlite3.Connection) -> None:
 class ComplaintTransactionMixin:
     """Complaint reads and queued writes of a unit of work."""
 
-    _store: SqliteStore
+    _store: Reader
     ops: list[Any]
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -263,8 +305,37 @@ class ComplaintTransactionMixin:
         return QuestionRecord(r[0], r[1], r[2], r[3], r[4], r[5], from_iso(r[6]), r[7])
 
     def save_complaint(self, record: ComplaintRecord) -> None:
-        """Insert or update a complaint."""
+        """Insert or replace a whole complaint: for seeding tests and imports, never for flows."""
         self.ops.append(partial(_save, record))
+
+    def insert_complaint(self, record: ComplaintRecord) -> None:
+        """Record a new complaint."""
+        self.ops.append(partial(_insert, record))
+
+    def transition_complaint(
+        self,
+        complaint_id: str,
+        expected_status: str,
+        action: Action,
+        now: datetime,
+        *,
+        ack_due_at: datetime | None = None,
+    ) -> Status | None:
+        """Apply a lifecycle action to a complaint read in `expected_status`.
+
+        Returns the new status, or None when the action is not possible from that status
+        (nothing is written). If the status changed meanwhile the commit raises StaleRecord.
+        """
+        target = next_status(cast(Status, expected_status), action)
+        if target is None:
+            return None
+        columns = changed_columns(action, target, now, ack_due_at)
+        self.ops.append(partial(_transition, complaint_id, expected_status, columns))
+        return target
+
+    def expect_complaint_status(self, complaint_id: str, expected_status: str) -> None:
+        """Make the commit fail with StaleRecord if the complaint's status changed meanwhile."""
+        self.ops.append(partial(_expect_status, complaint_id, expected_status))
 
     def add_route(self, complaint_id: str, partner_id: str, now: datetime) -> None:
         """Send a complaint to a CSO (again)."""
@@ -354,12 +425,12 @@ class ComplaintTransactionMixin:
         """A citizen adds their voice to a complaint (once) and follows it."""
         self.ops.append(partial(_add_voice, complaint_id, user_key, iso(now)))
 
-    def set_complaint_flags(self, complaint_id: str, **flags: bool) -> None:
-        """Set reminded / escalated / followup_asked without touching anything else."""
+    def set_complaint_flags(self, complaint_id: str, expected_status: str, **flags: bool) -> None:
+        """Set reminded / escalated / followup_asked while the status is still the expected one."""
         allowed = {"reminded", "escalated", "followup_asked"}
         changes = {k: int(v) for k, v in flags.items() if k in allowed}
         if changes:
-            self.ops.append(partial(_flags, complaint_id, changes))
+            self.ops.append(partial(_flags, complaint_id, expected_status, changes))
 
     def link_chat(
         self, channel: str, chat_id: str, partner_id: str, code: str, now: datetime

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storage.records import ComplaintRecord, from_iso
 from storage.sqlite_complaints import COMPLAINT_COLUMNS, complaint
-
-if TYPE_CHECKING:
-    from storage.sqlite import SqliteStore
+from storage.sqlite_reader import Reader
 
 _PREFIXED = ", ".join("c." + column.strip() for column in COMPLAINT_COLUMNS.split(","))
 
@@ -18,7 +16,7 @@ _PREFIXED = ", ".join("c." + column.strip() for column in COMPLAINT_COLUMNS.spli
 class CsoInboxTransactionMixin:
     """What a CSO's chat lists: open complaints routed to it, and what happened to one."""
 
-    _store: SqliteStore
+    _store: Reader
 
     async def _inbox_rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return await self._store.fetch_all(sql, params)

@@ -7,12 +7,11 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from storage.errors import StaleRecord
 from storage.records import CircleQuizRecord, GroupQuizRecord, from_iso, iso
-
-if TYPE_CHECKING:
-    from storage.sqlite import SqliteStore
+from storage.sqlite_reader import Reader
 
 _GROUP = "id, channel, chat_id, quiz_id, seed, position, deadline, started_at, status, question_row"
 _CIRCLE_QUIZ = "id, circle_id, quiz_id, deadline, started_at, status"
@@ -32,10 +31,16 @@ def _run(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> None:
     db.execute(sql, params)
 
 
+def _expect_one(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> None:
+    # An update by intent: its WHERE is the precondition, and it must hold for the one row.
+    if db.execute(sql, params).rowcount != 1:
+        raise StaleRecord("quiz changed meanwhile")
+
+
 class QuizTransactionMixin:
     """Quiz reads and queued writes of a unit of work."""
 
-    _store: SqliteStore
+    _store: Reader
     ops: list[Any]
 
     def _w(self, sql: str, *params: Any) -> None:
@@ -182,13 +187,10 @@ class QuizTransactionMixin:
         )
         return _group(rows[0]) if rows else None
 
-    def save_group_quiz(self, record: GroupQuizRecord) -> None:
-        """Insert or update a group quiz."""
+    def start_group_quiz(self, record: GroupQuizRecord) -> None:
+        """Record a new group quiz (the group's unique running index refuses a second one)."""
         self._w(
-            f"INSERT INTO group_quizzes ({_GROUP}) VALUES (?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
-            "ON CONFLICT (id) DO UPDATE SET position=excluded.position, "
-            "deadline=excluded.deadline, status=excluded.status, "
-            "question_row=excluded.question_row",
+            f"INSERT INTO group_quizzes ({_GROUP}) VALUES (?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
             record.id,
             record.channel,
             record.chat_id,
@@ -199,6 +201,30 @@ class QuizTransactionMixin:
             iso(record.started_at),
             record.status,
             record.question_row,
+        )
+
+    def advance_group_quiz(
+        self, quiz_run_id: str, expected_position: int, deadline: datetime, question_row: str
+    ) -> None:
+        """Move a running group quiz from `expected_position` to the next question."""
+        self.ops.append(
+            partial(
+                _expect_one,
+                "UPDATE group_quizzes SET position = position + 1, deadline = ?, "
+                "question_row = ? WHERE id = ? AND status = 'running' AND position = ?",
+                (iso(deadline), question_row, quiz_run_id, expected_position),
+            )
+        )
+
+    def finish_group_quiz(self, quiz_run_id: str, expected_position: int) -> None:
+        """End a group quiz still running at `expected_position` (its clock or `/quiz stop`)."""
+        self.ops.append(
+            partial(
+                _expect_one,
+                "UPDATE group_quizzes SET status = 'finished' "
+                "WHERE id = ? AND status = 'running' AND position = ?",
+                (quiz_run_id, expected_position),
+            )
         )
 
     async def group_answered(self, quiz_run_id: str, position: int, user_key: str) -> bool:
@@ -344,17 +370,26 @@ class QuizTransactionMixin:
             circle_id,
         )
 
-    def save_circle_quiz(self, record: CircleQuizRecord) -> None:
-        """Insert or update a circle quiz."""
+    def start_circle_quiz(self, record: CircleQuizRecord) -> None:
+        """Record a new circle quiz."""
         self._w(
-            f"INSERT INTO circle_quizzes ({_CIRCLE_QUIZ}) VALUES (?,?,?,?,?,?) "  # noqa: S608
-            "ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+            f"INSERT INTO circle_quizzes ({_CIRCLE_QUIZ}) VALUES (?,?,?,?,?,?)",  # noqa: S608
             record.id,
             record.circle_id,
             record.quiz_id,
             iso(record.deadline),
             iso(record.started_at),
             record.status,
+        )
+
+    def finish_circle_quiz(self, circle_quiz_id: str) -> None:
+        """End a circle quiz that is still running."""
+        self.ops.append(
+            partial(
+                _expect_one,
+                "UPDATE circle_quizzes SET status = 'finished' WHERE id = ? AND status = 'running'",
+                (circle_quiz_id,),
+            )
         )
 
     async def circle_quiz(self, circle_quiz_id: str) -> CircleQuizRecord | None:

@@ -240,6 +240,11 @@ ALLOWED: dict[tuple[Status, Action], Status] = {
     ("acknowledged", "not_ours"): "not_ours",
     ("in_progress", "not_ours"): "not_ours",
     ("reopened", "not_ours"): "not_ours",
+    # A CSO's "not for us" sends it back to the desk, whose acknowledgement is awaited again.
+    ("submitted", "reroute"): "submitted",
+    ("acknowledged", "reroute"): "submitted",
+    ("in_progress", "reroute"): "submitted",
+    ("reopened", "reroute"): "submitted",
     ("resolved", "reopen"): "reopened",
 }
 REFUSED = [
@@ -262,7 +267,7 @@ def test_every_other_transition_is_refused(current: Status, action: Action) -> N
 
 def test_some_refusals_that_matter() -> None:
     # Spelled out so that the exhaustive list above cannot silently go empty.
-    assert len(REFUSED) == 6 * 5 - 14
+    assert len(REFUSED) == 6 * 6 - 18
     assert next_status("not_ours", "reopen") is None
     assert next_status("in_progress", "ack") is None
     assert next_status("resolved", "resolved") is None

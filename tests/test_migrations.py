@@ -39,6 +39,7 @@ EXPECTED = {
         "attempts",
         "next_attempt_at",
         "locked_until",
+        "locked_by",
         "last_error",
         "dedupe_key",
         "platform_message_id",

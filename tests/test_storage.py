@@ -1,4 +1,4 @@
-"""Storage contract tests against the SQLite implementation."""
+"""Storage contract tests, run against every backend of tests/storage_backends.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from storage.ports import DuplicateInbound, Session
 from storage.records import ConversationRecord, NewOutboxMessage, UserRecord
 from storage.sqlite import SqliteStore
+from tests.storage_backends import store as store  # every test runs on every backend
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
