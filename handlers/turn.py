@@ -31,12 +31,15 @@ class Turn:
     flow: str = field(init=False)
     step: str = field(init=False)
     offered: tuple[str, ...] = field(init=False)
+    # The labels of `offered` (label, short label), what typed words are matched against.
+    labels: tuple[tuple[str, str], ...] = field(init=False)
     _data: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         self.flow = self.loaded.flow
         self.step = self.loaded.step
         self.offered = self.loaded.choices
+        self.labels = self.loaded.labels
         self._data = self.loaded.data
 
     @property
@@ -62,6 +65,7 @@ class Turn:
             updated_at=self.now,
             data=self._data,
             choices=self.offered,
+            labels=self.labels if len(self.labels) == len(self.offered) else (),
         )
 
     def t(self, key: str, **params: Any) -> str:
@@ -73,10 +77,22 @@ class Turn:
         self.replies.append(Reply(text=text, choices=tuple(choices)))
         if choices:
             self.offered = tuple(choice.id for choice in choices)
+            self.labels = tuple((c.label, c.short_label or "") for c in choices)
+
+    @property
+    def screen(self) -> tuple[Choice, ...]:
+        """The choices the person has in front of her, with their labels when known."""
+        if len(self.labels) != len(self.offered):
+            return tuple(Choice(c, "") for c in self.offered)
+        return tuple(
+            Choice(c, label, short or None)
+            for c, (label, short) in zip(self.offered, self.labels, strict=True)
+        )
 
     def goto(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
         """Move the conversation to a flow and step; offered choices are reset."""
         self.flow, self.step, self._data, self.offered = flow, step, data or {}, ()
+        self.labels = ()
 
     def update_user(self, **changes: Any) -> None:
         """Change fields of the user record, saved with the turn."""
