@@ -112,5 +112,6 @@ async def test_screens_saved_before_labels_were_kept_still_load(
             )
         ]
     )
-    loaded = await store.get_conversation("t:1")
+    async with store.transaction() as tx:
+        loaded = await tx.get_conversation("t:1")
     assert loaded is not None and loaded.choices == ("menu:learn",) and loaded.labels == ()
