@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from content.pack import ContentPack
+from content.text import fold
 from handlers.flow import Flow, Router
 from handlers.messages import Choice
 from handlers.turn import Turn
@@ -15,7 +17,11 @@ class LanguageFlow(Flow):
 
     async def show(self, turn: Turn, router: Router) -> None:
         """Offer every language of the pack, each named in itself."""
-        turn.goto("lang", "choose")
+        self.ask(turn, None)
+
+    def ask(self, turn: Turn, pending: str | None) -> None:
+        """Offer the languages, keeping a first message to answer once one is chosen."""
+        turn.goto("lang", "choose", {"first": pending} if pending else None)
         key = "lang.choose" if turn.user.language else "lang.first_contact"
         turn.say(
             turn.t(key),
@@ -28,7 +34,45 @@ class LanguageFlow(Flow):
         if code not in turn.pack.languages:
             return False
         first = turn.user.language is None
+        pending = turn.data.get("first") if turn.flow == "lang" else None
         turn.update_user(language=code)
         turn.say(turn.t("lang.welcome" if first else "lang.changed"))
+        if first and pending:
+            # The engine answers the first message now; the menu would only be in the way.
+            turn.goto("menu", "main")
+            return True
         await router.show_menu(turn)
         return True
+
+
+# What people type to name a language besides its own name and code, folded.
+ALIASES = {
+    "fr": ("francais", "french", "france", "faransi", "faransikan", "tubabukan"),
+    "bm": ("bambara", "bamanankan", "bamana", "bamanan", "bamankan"),
+}
+
+
+def language_named(pack: ContentPack, text: str) -> str | None:
+    """The pack language a whole message names (`francais`, `bambara`, `bm`), if any."""
+    typed = fold(text)
+    if not typed:
+        return None
+    for lang in pack.manifest.languages:
+        if typed in (lang.code, fold(lang.name), *ALIASES.get(lang.code, ())):
+            return lang.code
+    return None
+
+
+def first_message(turn: Turn, text: str, choice: str | None) -> str | None:
+    """A newcomer's message worth answering after the language prompt (a question, a code)."""
+    if turn.flow == "lang" and "first" in turn.data and (choice or "").startswith("lang:"):
+        return str(turn.data["first"])
+    if choice is not None or not fold(text) or text.isdigit():
+        return None
+    table = turn.pack.smalltalk
+    folded = fold(text)
+    if folded in table or turn.pack.texts.command_for(text) is not None:
+        return None
+    if all(word in table for word in folded.split()):
+        return None
+    return text[:500]

@@ -115,3 +115,29 @@ async def test_screens_saved_before_labels_were_kept_still_load(
     async with store.transaction() as tx:
         loaded = await tx.get_conversation("t:1")
     assert loaded is not None and loaded.choices == ("menu:learn",) and loaded.labels == ()
+
+
+async def test_the_question_can_also_be_taken_up_by_its_label(world: World) -> None:
+    await world.link("exemple-kayes", "cso-kayes")
+    await world.onboard("fanta")
+    reference, _ = await _submit(world, "fanta")
+    await world.tap("awa", f"cso:ask:{reference.replace('-', '')}", chat="cso-kayes")
+    await world.say("awa", "Quel quartier ?", chat="cso-kayes")
+    await world.say("fanta", "repondre")
+    out = await world.say("fanta", "Quartier Plateau")
+    assert "Quartier Plateau" in texts(out, "cso-kayes")
+
+
+async def test_a_circle_code_as_first_message_is_used_after_the_language(
+    store: SqliteStore, pack: ContentPack, clock: FakeClock
+) -> None:
+    players = Players(store, pack, clock)
+    await players.onboard("lead")
+    await players.send("lead", text="cercle")
+    await players.send("lead", choice="circle:create")
+    out = await players.send("lead", text="Femmes de Niono")
+    code = out[0]["text"].split("invitation : ")[1].split()[0]
+    out = await players.send("newcomer", text=code)
+    assert "lang:fr" in players.answers(out, "newcomer")
+    out = await players.send("newcomer", text="1")
+    assert "rejoint" in text(out, "newcomer"), text(out, "newcomer")
