@@ -190,4 +190,5 @@ def back_choice(screen: Sequence[Choice]) -> Choice | None:
     """The choice that goes back one level (`0` in a list); the menu only when it is the one."""
     backs = [c for c in screen if "back" in roles(c)]
     closer = [c for c in backs if c.id != "menu:main"]
-    return (closer or backs or [None])[0]
+    candidates = closer or backs
+    return candidates[0] if candidates else None
