@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from content.pack import Manifest, UiFile
+from content.safety import SafetyFile
 from content.schema import Article, ComplaintsFile, ThemesFile
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -16,6 +17,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "complaints": ComplaintsFile,
     "ui": UiFile,
     "pack": Manifest,
+    "safety": SafetyFile,
 }
 
 

@@ -19,6 +19,7 @@ from content.check import (
 )
 from content.communes import CommuneIndex
 from content.pages import paginate
+from content.safety import SafetyFile
 from content.schema import (
     Article,
     BarometerFile,
@@ -102,6 +103,8 @@ class ContentPack:
     smalltalk: Mapping[str, str] = field(default_factory=dict)
     # None in a pack without barometer.yaml: the barometer is optional.
     barometer: BarometerFile | None = None
+    # None in a pack without safety.yaml: danger messages then get the generic help only.
+    safety: SafetyFile | None = None
     _pages: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
     _search: list[SearchIndex] = field(default_factory=list, repr=False)
 
@@ -283,6 +286,14 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         barometer = _model(BarometerFile, path, "barometer.yaml", problems)
         if barometer is not None:
             problems += check_barometer(barometer, codes)
+    safety = None
+    if (path / "safety.yaml").exists():
+        safety = _model(SafetyFile, path, "safety.yaml", problems)
+        if safety is not None:
+            problems += [
+                f"safety.yaml: sources: '{source}' is used but not listed"
+                for source in safety.unknown_sources()
+            ]
     if problems or manifest is None or communes is None or not themes or not complaints:
         raise PackError(problems or ["pack.yaml: cannot be read"])
     if partners is None:  # pragma: no cover - a missing file is a problem above
@@ -303,4 +314,5 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         quizzes={qid: quiz for qid, (_, quiz) in quizzes.items()},
         smalltalk=smalltalk,
         barometer=barometer,
+        safety=safety,
     )

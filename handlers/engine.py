@@ -26,8 +26,10 @@ from handlers.messages import Inbound, Reply
 from handlers.privacy import PrivacyFlow
 from handlers.profile import ProfileFlow
 from handlers.quiz import QuizFlow
-from handlers.screen import typed_choice, zero_choice
-from handlers.search import SearchFlow
+from handlers.safety import SafetyFlow, offer_help
+from handlers.safety_detect import detect
+from handlers.screen import takes_free_text, typed_choice, zero_choice
+from handlers.search import SearchFlow, answer_chatter, chatter_kind
 from handlers.turn import Turn
 from storage.ports import DuplicateInbound, Session, Store, Transaction
 from storage.records import ConversationRecord, UserRecord
@@ -72,6 +74,7 @@ def default_flows() -> list[Flow]:
         GroupQuizFlow(),
         BarometerFlow(),
         BarometerCsoFlow(),
+        SafetyFlow(),
     ]
 
 
@@ -213,8 +216,17 @@ class Engine:
         ):
             await self._command(turn, command)
             return
+        # Safety first: someone in danger gets help at once, whatever the state.
+        danger = detect(text) if text and inbound.choice is None else None
         if turn.user.language is None:
+            if danger is not None:
+                offer_help(turn, danger)
+                text = ""
             await self._first_contact(turn, text)
+            return
+        if danger is not None and self._expired(turn):
+            turn.goto("menu", "main")
+            offer_help(turn, danger)
             return
         if self._expired(turn):
             turn.notice = turn.t("conversation.expired")
@@ -232,6 +244,15 @@ class Engine:
                 await self._router.show_menu(turn)
             return
         if inbound.choice is None and text and await self._typed(turn, text):
+            return
+        if danger is not None:
+            offer_help(turn, danger)
+            # At a step that takes free text (a description), the step carries on with it.
+            if takes_free_text(turn):
+                await self._current(turn).on_text(turn, self._router, text)
+            return
+        if inbound.choice is None and (chatter := chatter_kind(turn, text)):
+            await answer_chatter(turn, self._router, chatter)
             return
         if inbound.choice is None and (code := language_named(turn.pack, text)):
             await self._router.flows["lang"].on_choice(turn, self._router, f"lang:{code}")
