@@ -15,6 +15,7 @@ from handlers.barometer_cso import BarometerCsoFlow
 from handlers.circle import CircleFlow
 from handlers.complaint import ComplaintFlow
 from handlers.cso import CsoFlow
+from handlers.drafts import keep_drafts
 from handlers.engine_support import pseudonym_key
 from handlers.flow import Flow, Router
 from handlers.group_quiz import GroupQuizFlow
@@ -126,6 +127,7 @@ class Engine:
                     turn = self._turn(tx, inbound, pack, now, session)
                     lang = turn.lang
                     await self._dispatch(turn)
+                    keep_drafts(turn)
                     if not turn.forgotten:
                         tx.save_user(turn.user)
                         # A turn in a group never moves the member's private conversation.
@@ -226,11 +228,13 @@ class Engine:
             return
         if danger is not None and self._expired(turn):
             turn.goto("menu", "main")
+            turn.drafts.clear()
             offer_help(turn, danger)
             return
         if self._expired(turn):
             turn.notice = turn.t("conversation.expired")
             turn.goto("menu", "main")
+            turn.drafts.clear()
             # Only what makes sense without the old context goes on: commands, buttons that
             # work anywhere, and free text. Old step choices and numbers land on the menu.
             owner = self._router.owner(inbound.choice) if inbound.choice else None

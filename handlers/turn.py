@@ -12,6 +12,9 @@ from handlers.messages import Choice, Inbound, Reply
 from storage.ports import Transaction
 from storage.records import ConversationRecord, NewOutboxMessage, UserRecord
 
+# Where drafts live inside the conversation's data; flows never see this key.
+DRAFTS_KEY = "_drafts"
+
 
 @dataclass
 class Turn:
@@ -34,13 +37,17 @@ class Turn:
     # The labels of `offered` (label, short label), what typed words are matched against.
     labels: tuple[tuple[str, str], ...] = field(init=False)
     _data: dict[str, Any] = field(init=False)
+    # Work in progress kept through detours (a complaint, barometer answers), by flow name;
+    # saved with the conversation, so it ends when the conversation expires.
+    drafts: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         self.flow = self.loaded.flow
         self.step = self.loaded.step
         self.offered = self.loaded.choices
         self.labels = self.loaded.labels
-        self._data = self.loaded.data
+        self._data = dict(self.loaded.data)
+        self.drafts = dict(self._data.pop(DRAFTS_KEY, None) or {})
 
     @property
     def lang(self) -> str:
@@ -63,7 +70,7 @@ class Turn:
             flow=self.flow,
             step=self.step,
             updated_at=self.now,
-            data=self._data,
+            data={**self._data, DRAFTS_KEY: self.drafts} if self.drafts else self._data,
             choices=self.offered,
             labels=self.labels if len(self.labels) == len(self.offered) else (),
         )

@@ -141,3 +141,20 @@ async def test_a_circle_code_as_first_message_is_used_after_the_language(
     assert "lang:fr" in players.answers(out, "newcomer")
     out = await players.send("newcomer", text="1")
     assert "rejoint" in text(out, "newcomer"), text(out, "newcomer")
+
+
+async def test_barometer_answers_survive_a_detour(
+    store: SqliteStore, pack: ContentPack, clock: FakeClock
+) -> None:
+    people = People(store, pack, clock)
+    await people.join("awa", "ML010101")
+    await _round(store, clock, "bbg-draft", timedelta(hours=1))
+    clock.advance(hours=2)
+    await people.send("someone", text="bonjour")
+    await people.send("awa", text="1")  # the invitation
+    out = await people.send("awa", text="4")  # first question: 4
+    assert any(c["id"].startswith("barometer:a:1:") for r in out for c in r["choices"])
+    await people.send("awa", text="aide")
+    await people.send("awa", text="c quoi le budget communal")
+    out = await people.send("awa", text="barometre")
+    assert any(c["id"].startswith("barometer:a:1:") for r in out for c in r["choices"]), out

@@ -186,3 +186,70 @@ async def test_a_greeting_first_is_not_replayed(chat: Chat) -> None:
     await chat.say("1")
     assert chat.choices[0] == "menu:learn"
     assert "Bonjour" not in chat.text.split("\n")[0] or "Bienvenue" in chat.text
+
+
+def _labels(chat: Chat) -> str:
+    return " | ".join(c.label for reply in chat.last for c in reply.choices)
+
+
+async def _complaint_typed(chat: Chat, words: bool) -> None:
+    """A whole complaint typed, in words or in numbers, with detours on the way."""
+    await chat.onboard()
+    await chat.say("signaler un probleme" if words else "3")
+    await chat.say("signaler un pb" if words else "1")
+    await chat.say("eau" if words else "3")
+    await chat.say("aide")  # a detour
+    await chat.say("plainte")
+    assert "Reprendre mon signalement (Eau potable)" in _labels(chat)
+    await chat.say("reprendre" if words else "1")
+    assert "commune" in chat.text.lower()
+    await chat.say("Kayes")
+    await chat.say("quartier Plateau")
+    await chat.say("La pompe du forage est en panne depuis deux semaines.")
+    await chat.say("c quoi le budget communal")  # a question at the photo step: searched
+    assert "budget" in chat.text.lower()
+    await chat.say("signaler")
+    assert "Reprendre mon signalement (Eau potable, Kayes" in _labels(chat)
+    await chat.say("reprendre" if words else "1")
+    assert "photo" in chat.text
+    await chat.say("continuer" if words else "1")
+    await chat.say("non" if words else "1")
+    assert "forage" in chat.text and "complaint:confirm" in chat.choices, chat.text
+    await chat.say("envoyer" if words else "1")
+
+
+@pytest.mark.parametrize("words", [True, False], ids=["words", "numbers"])
+async def test_a_whole_complaint_typed_with_detours(
+    chat: Chat, store: SqliteStore, words: bool
+) -> None:
+    await _complaint_typed(chat, words)
+    assert "complaint:mine" in chat.choices, chat.text
+    rows = await store.fetch_all("SELECT category, commune, description FROM complaints")
+    assert len(rows) == 1 and rows[0][0] == "eau" and "forage" in rows[0][2]
+
+
+async def test_a_stray_1_or_annuler_asks_before_throwing_a_draft_away(chat: Chat) -> None:
+    await chat.onboard()
+    await chat.say("plainte")
+    await chat.say("1")
+    await chat.say("eau")
+    await chat.say("1")  # at the commune step: the first choice is Annuler
+    assert "vraiment annuler" in chat.text
+    await chat.say("non")
+    assert "commune" in chat.text.lower()
+    await chat.say("annuler")
+    assert "vraiment annuler" in chat.text
+    await chat.say("oui")
+    assert "annulé" in chat.text
+    await chat.say("plainte")
+    assert "Reprendre" not in _labels(chat) and "complaint:new" in chat.choices
+
+
+async def test_a_draft_ends_with_the_conversation(chat: Chat, clock: FakeClock) -> None:
+    await chat.onboard()
+    await chat.say("plainte")
+    await chat.say("1")
+    await chat.say("eau")
+    clock.advance(days=2)
+    await chat.say("plainte")
+    assert "Reprendre" not in _labels(chat) and "complaint:new" in chat.choices
