@@ -1,6 +1,8 @@
 """Engine benchmark: 10,000 users chatting through the engine with the SQLite store.
 
 Run with `make bench`. Prints messages per second, p50/p99 latency per message and peak memory.
+Two mixes: choices typed as numbers, and (`--words 0.5`) half of them typed as the words of the
+choice's label, lower case and without accents, as people type on WhatsApp.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from content.pack import load_pack
+from content.text import fold
 from handlers.engine import Engine
 from handlers.messages import Inbound
 from storage.sqlite import SqliteStore
@@ -43,8 +46,8 @@ def script(rng: random.Random) -> list[str]:
     return steps
 
 
-async def run(users: int, concurrency: int, db: Path) -> None:
-    """Play every user's script, `concurrency` users at a time."""
+async def run(users: int, concurrency: int, db: Path, words: float = 0.0) -> None:
+    """Play every user's script, `concurrency` users at a time; `words` of choices as words."""
     pack = load_pack()
     store = await SqliteStore.open(db)
     engine = Engine(store, lambda: pack)
@@ -55,10 +58,17 @@ async def run(users: int, concurrency: int, db: Path) -> None:
     for user in scripts:
         queue.put_nowait(user)
 
+    typed = 0
+
     async def worker() -> None:
+        nonlocal typed
         while not queue.empty():
             user = queue.get_nowait()
+            shown: list[str] = []
             for n, text in enumerate(scripts[user]):
+                if text.isdigit() and 0 < int(text) <= len(shown) and rng.random() < words:
+                    text = fold(shown[int(text) - 1])
+                    typed += 1
                 inbound = Inbound(
                     channel="bench",
                     user_id=user,
@@ -68,8 +78,10 @@ async def run(users: int, concurrency: int, db: Path) -> None:
                     text=text,
                 )
                 start = time.perf_counter()
-                await engine.handle(inbound)
+                replies = await engine.handle(inbound)
                 latencies.append(time.perf_counter() - start)
+                labels = [c.label for reply in replies for c in reply.choices]
+                shown = labels or shown
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -82,6 +94,7 @@ async def run(users: int, concurrency: int, db: Path) -> None:
     print(f"users              {users}")
     print(f"messages           {len(latencies)}")
     print(f"concurrent users   {concurrency}")
+    print(f"choices as words   {typed} ({words:.0%} of typed numbers asked)")
     print(f"throughput         {len(latencies) / elapsed:,.0f} messages/s")
     print(f"latency p50        {p50:.2f} ms")
     print(f"latency p99        {p99:.2f} ms")
@@ -98,11 +111,18 @@ def main() -> None:
         action="append",
         help="users typing at the same moment (repeatable; default: 1 then 4)",
     )
+    parser.add_argument(
+        "--words",
+        type=float,
+        action="append",
+        help="share of choices typed as words (repeatable; default: 0 then 0.5)",
+    )
     args = parser.parse_args()
-    for concurrency in args.concurrency or [1, 4]:
-        with tempfile.TemporaryDirectory() as tmp:
-            asyncio.run(run(args.users, concurrency, Path(tmp) / "bench.sqlite3"))
-        print()
+    for words in args.words or [0.0, 0.5]:
+        for concurrency in args.concurrency or [1, 4]:
+            with tempfile.TemporaryDirectory() as tmp:
+                asyncio.run(run(args.users, concurrency, Path(tmp) / "bench.sqlite3", words))
+            print()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from content.pack import ContentPack
 from content.text import fold
 from handlers.flow import Flow, Router
@@ -54,13 +56,19 @@ ALIASES = {
 
 def language_named(pack: ContentPack, text: str) -> str | None:
     """The pack language a whole message names (`francais`, `bambara`, `bm`), if any."""
-    typed = fold(text)
+    typed = fold(text) if len(text) <= 20 else ""
     if not typed:
         return None
-    for lang in pack.manifest.languages:
-        if typed in (lang.code, fold(lang.name), *ALIASES.get(lang.code, ())):
-            return lang.code
-    return None
+    return _names(tuple((lang.code, lang.name) for lang in pack.manifest.languages)).get(typed)
+
+
+@lru_cache(maxsize=8)
+def _names(languages: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for code, name in languages:
+        for word in (code, fold(name), *ALIASES.get(code, ())):
+            names.setdefault(word, code)
+    return names
 
 
 def first_message(turn: Turn, text: str, choice: str | None) -> str | None:

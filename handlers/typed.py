@@ -9,7 +9,8 @@ choices equally named): the text then goes on to the safety check, keywords and 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from content.search import STOPWORDS
@@ -86,28 +87,60 @@ _NUMBERED = re.compile(r"^(?:n|no|numero|num|choix|option)?\s*(\d{1,2})$")
 
 def words_of(text: str) -> list[str]:
     """Folded words with SMS spellings normalised and politeness left out."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
     out = []
     for word in fold(text).split():
         word = SMS.get(word, word)
         if word not in FILLERS:
             out.append(word)
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=4096)
-def _label_words(label: str) -> tuple[str, ...]:
-    return tuple(words_of(label))
-
-
-def roles(choice: Choice) -> set[str]:
-    """What a choice does (yes, next, cancel...), from its id and the words of its label."""
-    found = {role for marker, role in _ID_ROLES if marker in choice.id}
-    words = _label_words(choice.label)
+def _roles(choice_id: str, label: str) -> frozenset[str]:
+    found = {role for marker, role in _ID_ROLES if marker in choice_id}
+    words = _words(label)
     phrase = " ".join(words)
     for role, synonyms in ROLES.items():
         if phrase in synonyms or any(word in synonyms for word in words):
             found.add(role)
-    return found
+    return frozenset(found)
+
+
+def roles(choice: Choice) -> frozenset[str]:
+    """What a choice does (yes, next, cancel...), from its id and the words of its label."""
+    return _roles(choice.id, choice.label)
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """What a screen answers to, worked out once per screen (screens repeat a lot)."""
+
+    exact: dict[str, tuple[int, ...]]
+    by_role: dict[str, tuple[int, ...]]
+    words: tuple[tuple[str, ...], ...]
+
+
+@lru_cache(maxsize=2048)
+def _index(screen: tuple[tuple[str, str, str], ...]) -> _Index:
+    exact: dict[str, list[int]] = {}
+    by_role: dict[str, list[int]] = {}
+    words: list[tuple[str, ...]] = []
+    for n, (choice_id, label, short) in enumerate(screen):
+        for name in {label, short} - {""}:
+            exact.setdefault(" ".join(_words(name)), []).append(n)
+        for role in _roles(choice_id, label):
+            by_role.setdefault(role, []).append(n)
+        words.append(_words(label) + (_words(short) if short else ()))
+    return _Index(
+        {k: tuple(v) for k, v in exact.items()},
+        {k: tuple(v) for k, v in by_role.items()},
+        tuple(words),
+    )
 
 
 def _near(typed: str, word: str) -> bool:
@@ -134,14 +167,9 @@ def _one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
-def _unique(found: Iterable[Choice]) -> Choice | None:
-    hits = list(dict.fromkeys(found))
-    return hits[0] if len(hits) == 1 else None
-
-
 def number_of(text: str) -> int | None:
     """The number in `1.`, `n°2`, `choix 3`; None for anything else."""
-    found = _NUMBERED.match(" ".join(fold(text).split()))
+    found = _NUMBERED.match(" ".join(_words(text)))
     return int(found.group(1)) if found else None
 
 
@@ -152,38 +180,29 @@ def pick(screen: Sequence[Choice], text: str, *, free_text_step: bool = False) -
     word counts, so that an answer that merely contains a label's word stays an answer.
     """
     labelled = [c for c in screen if c.label]
-    if not labelled:
+    words = _words(text)
+    if not labelled or not words:
         return None
-    words = words_of(text)
-    if not words:
-        return None
+    index = _index(tuple((c.id, c.label, c.short_label or "") for c in labelled))
     phrase = " ".join(words)
-    exact = _unique(
-        c
-        for c in labelled
-        if phrase == " ".join(_label_words(c.label))
-        or (c.short_label and phrase == " ".join(_label_words(c.short_label)))
-    )
-    if exact is not None:
-        return exact
+    found = index.exact.get(phrase, ())
+    if len(set(found)) == 1:
+        return labelled[found[0]]
     for role, synonyms in ROLES.items():
-        if phrase in synonyms:
-            hit = _unique(c for c in labelled if role in roles(c))
-            if hit is not None:
-                return hit
+        hits = index.by_role.get(role, ()) if phrase in synonyms else ()
+        if len(hits) == 1:
+            return labelled[hits[0]]
     if free_text_step or len(words) > 4:
         return None
     content = [w for w in words if w not in STOPWORDS and len(w) >= 2]
     if not content:
         return None
-    return _unique(
-        c
-        for c in labelled
-        if all(
-            any(_near(w, lw) for lw in _label_words(c.label) + _label_words(c.short_label or ""))
-            for w in content
-        )
-    )
+    named = [
+        n
+        for n, label_words in enumerate(index.words)
+        if all(any(_near(w, lw) for lw in label_words) for w in content)
+    ]
+    return labelled[named[0]] if len(named) == 1 else None
 
 
 def back_choice(screen: Sequence[Choice]) -> Choice | None:

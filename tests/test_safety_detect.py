@@ -66,6 +66,8 @@ DANGER = [
     ("j ai plus envie de vivre", "self_harm"),
     ("je veux mourir", "self_harm"),
     ("suicide", "self_harm"),
+    ("je veux en finir avec la vie", "self_harm"),
+    ("n b a fɛ ka sa", "self_harm"),
     ("n b'a fɛ ka n yɛrɛ faga", "self_harm"),
 ]
 
