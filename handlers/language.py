@@ -77,6 +77,10 @@ def first_message(turn: Turn, text: str, choice: str | None) -> str | None:
         return str(turn.data["first"])
     if choice is not None or not fold(text) or text.isdigit():
         return None
+    entry = turn.inbound.entry
+    if entry and fold(entry) == fold(text):
+        # A campaign code is counted as where the person came from; it asks nothing.
+        return None
     table = turn.pack.smalltalk
     folded = fold(text)
     if folded in table or turn.pack.texts.command_for(text) is not None:
