@@ -1,10 +1,12 @@
 """Engine benchmark: 10,000 users chatting through the engine with the SQLite store.
 
-Run with `make bench`. Prints messages per second, p50/p99 latency per message and peak memory;
-then the same number of messages through a bare aiosqlite loop doing the least any engine must
-(dedupe row, conversation upsert, one commit each), with the engine's throughput as a ratio to
-it; then 200 people acting at once on 20 shared complaints (citizens adding their voice, CSO
-members pressing buttons): throughput, turns retried after a conflict, and updates lost (0).
+Run with `make bench`. Prints messages per second, p50/p99 latency per message and peak memory,
+for two mixes: choices typed as numbers, and (`--words 0.5`) half of them typed as the words of
+the choice's label, lower case and without accents, as people type on WhatsApp. Then the same
+number of messages through a bare aiosqlite loop doing the least any engine must (dedupe row,
+conversation upsert, one commit each), with the engine's throughput as a ratio to it; then 200
+people acting at once on 20 shared complaints (citizens adding their voice, CSO members
+pressing buttons): throughput, turns retried after a conflict, and updates lost (0).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import aiosqlite
 from complaints.lifecycle import Status, next_status
 from complaints.reference import new_reference
 from content.pack import load_pack
+from content.text import fold
 from handlers.engine import Engine
 from handlers.messages import Inbound
 from storage.records import ComplaintRecord, ConversationRecord, UserRecord, iso
@@ -53,8 +56,8 @@ def script(rng: random.Random) -> list[str]:
     return steps
 
 
-async def run(users: int, concurrency: int, db: Path) -> tuple[int, float]:
-    """Play every user's script, `concurrency` users at a time."""
+async def run(users: int, concurrency: int, db: Path, words: float = 0.0) -> tuple[int, float]:
+    """Play every user's script, `concurrency` users at a time; `words` of choices as words."""
     pack = load_pack()
     store = await SqliteStore.open(db)
     engine = Engine(store, lambda: pack)
@@ -65,10 +68,17 @@ async def run(users: int, concurrency: int, db: Path) -> tuple[int, float]:
     for user in scripts:
         queue.put_nowait(user)
 
+    typed = 0
+
     async def worker() -> None:
+        nonlocal typed
         while not queue.empty():
             user = queue.get_nowait()
+            shown: list[str] = []
             for n, text in enumerate(scripts[user]):
+                if text.isdigit() and 0 < int(text) <= len(shown) and rng.random() < words:
+                    text = fold(shown[int(text) - 1])
+                    typed += 1
                 inbound = Inbound(
                     channel="bench",
                     user_id=user,
@@ -78,8 +88,10 @@ async def run(users: int, concurrency: int, db: Path) -> tuple[int, float]:
                     text=text,
                 )
                 start = time.perf_counter()
-                await engine.handle(inbound)
+                replies = await engine.handle(inbound)
                 latencies.append(time.perf_counter() - start)
+                labels = [c.label for reply in replies for c in reply.choices]
+                shown = labels or shown
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -92,6 +104,7 @@ async def run(users: int, concurrency: int, db: Path) -> tuple[int, float]:
     print(f"users              {users}")
     print(f"messages           {len(latencies)}")
     print(f"concurrent users   {concurrency}")
+    print(f"choices as words   {typed} ({words:.0%} of typed numbers asked)")
     print(f"throughput         {len(latencies) / elapsed:,.0f} messages/s")
     print(f"latency p50        {p50:.2f} ms")
     print(f"latency p99        {p99:.2f} ms")
@@ -259,13 +272,23 @@ def main() -> None:
         action="append",
         help="users typing at the same moment (repeatable; default: 1 then 4)",
     )
+    parser.add_argument(
+        "--words",
+        type=float,
+        action="append",
+        help="share of choices typed as words (repeatable; default: 0 then 0.5)",
+    )
     args = parser.parse_args()
     single: tuple[int, float] | None = None
-    for concurrency in args.concurrency or [1, 4]:
-        with tempfile.TemporaryDirectory() as tmp:
-            result = asyncio.run(run(args.users, concurrency, Path(tmp) / "bench.sqlite3"))
-        single = single or (result if concurrency == 1 else None)
-        print()
+    for words in args.words or [0.0, 0.5]:
+        for concurrency in args.concurrency or [1, 4]:
+            with tempfile.TemporaryDirectory() as tmp:
+                result = asyncio.run(
+                    run(args.users, concurrency, Path(tmp) / "bench.sqlite3", words)
+                )
+            if concurrency == 1 and words == 0.0:
+                single = result
+            print()
     if single is not None:
         messages, engine_rate = single
         with tempfile.TemporaryDirectory() as tmp:

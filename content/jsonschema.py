@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from content.glossary import GlossaryFile
 from content.pack import Manifest, UiFile
+from content.safety import SafetyFile
 from content.schema import Article, ComplaintsFile, ThemesFile
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -18,6 +19,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "ui": UiFile,
     "pack": Manifest,
     "glossary": GlossaryFile,
+    "safety": SafetyFile,
 }
 
 

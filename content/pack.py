@@ -24,6 +24,7 @@ from content.communes import CommuneIndex
 from content.drafts import without
 from content.glossary import GlossaryFile, Term
 from content.pages import paginate
+from content.safety import SafetyFile
 from content.schema import (
     Article,
     BarometerFile,
@@ -126,6 +127,8 @@ class ContentPack:
     # None in a pack without barometer.yaml: the barometer is optional.
     barometer: BarometerFile | None = None
     glossary: tuple[Term, ...] = ()
+    # None in a pack without safety.yaml: danger messages then get the generic help only.
+    safety: SafetyFile | None = None
     _pages: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
     _search: list[SearchIndex] = field(default_factory=list, repr=False)
 
@@ -316,6 +319,20 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
     glossary = None
     if (path / "glossary.yaml").exists():
         glossary = _model(GlossaryFile, path, "glossary.yaml", problems)
+    safety = None
+    if (path / "safety.yaml").exists():
+        safety = _model(SafetyFile, path, "safety.yaml", problems)
+        if safety is not None:
+            problems += [
+                f"safety.yaml: sources: '{source}' is used but not listed"
+                for source in safety.unknown_sources()
+            ]
+            known = {article.id for _, article in articles.values()}
+            problems += [
+                f"safety.yaml: articles.{kind}: no article '{article_id}'"
+                for kind, article_id in safety.articles.items()
+                if article_id not in known
+            ]
     if problems or manifest is None or communes is None or not themes or not complaints:
         raise PackError(problems or ["pack.yaml: cannot be read"])
     if partners is None:  # pragma: no cover - a missing file is a problem above
@@ -344,4 +361,5 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         smalltalk=smalltalk,
         barometer=barometer,
         glossary=tuple(glossary.terms) if glossary else (),
+        safety=safety,
     )

@@ -22,6 +22,8 @@ COMMANDS = (
     "quiz",
     "circle",
     "barometer",
+    "mine",
+    "profile",
 )
 
 

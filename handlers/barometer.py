@@ -7,6 +7,7 @@ from typing import Any
 from content.schema import BarometerFile
 from content.text import clean_input
 from handlers.barometer_rounds import commune_name, last_day
+from handlers.drafts import draft, drop_draft
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice
@@ -109,6 +110,15 @@ class BarometerFlow(Flow):
                 ],
             )
             return
+        kept = draft(turn, "barometer")
+        if kept and kept[1].get("round") == record.id and kept[1].get("commune") == commune:
+            # Answers begun before a detour: carry on where the person stopped.
+            turn.goto("barometer", kept[0], kept[1])
+            if kept[0] == "comment":
+                self._ask_comment(turn)
+            else:
+                self._question(turn, barometer, kept[1])
+            return
         data = {"round": record.id, "commune": commune, "pos": 0, "answers": {}}
         turn.goto("barometer", "question", data)
         turn.say(
@@ -176,6 +186,7 @@ class BarometerFlow(Flow):
     async def _save(self, turn: Turn, comment: str | None) -> None:
         data = turn.data
         record = await turn.tx.barometer_round(str(data.get("round")))
+        drop_draft(turn, "barometer")
         turn.goto("menu", "main")
         if record is None or not self._is_open(turn, record):
             turn.say(turn.t("barometer.closed"), [back_to_menu(turn)])

@@ -17,6 +17,7 @@ from handlers.complaint_notices import (
 )
 from handlers.complaint_submit import Draft, submit_complaint
 from handlers.contact import contact_line
+from handlers.drafts import draft, drop_draft
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice, Location, Media
@@ -59,16 +60,33 @@ class ComplaintFlow(Flow):
     stateless_choices = True
 
     async def start(self, turn: Turn, router: Router) -> None:
-        """The home of complaints: report a new problem, or see mine."""
+        """The home of complaints: resume the draft, report a new problem, or see mine."""
         turn.goto("complaint", "home")
+        kept = draft(turn, "complaint")
+        resume = [self._resume_choice(turn, kept[1])] if kept else []
         turn.say(
             turn.t("complaint.home"),
             [
+                *resume,
                 Choice("complaint:new", turn.t("complaint.new")),
                 Choice("complaint:mine", turn.t("complaint.mine")),
                 back_to_menu(turn),
             ],
         )
+
+    def _resume_choice(self, turn: Turn, data: dict[str, Any]) -> Choice:
+        """'Reprendre mon signalement (Eau potable, Kayes)': what the draft is about."""
+        pack = turn.pack
+        category = pack.category(data.get("category", ""))
+        about: list[str] = []
+        if category is not None:
+            lang = turn.lang
+            about.append(pack.pick(category.short_label, lang) or pack.pick(category.label, lang))
+        commune = pack.communes.by_pcode.get(data.get("commune", ""))
+        if commune is not None:
+            about.append(commune.name)
+        label = turn.t("draft.resume", about=", ".join(about) or "…")
+        return Choice("complaint:resume", label, turn.t("draft.resume_short"))
 
     # --- drawing each step -------------------------------------------------------------------
 
@@ -182,6 +200,7 @@ class ComplaintFlow(Flow):
         value = ":".join(parts[2:])
         data = turn.data
         if action in ("new", "start"):
+            drop_draft(turn, "complaint")
             fresh: dict[str, Any] = {"media": []}
             if value and turn.pack.category(value):
                 fresh["category"] = value
@@ -193,7 +212,26 @@ class ComplaintFlow(Flow):
             await self._mine(turn)
         elif action == "show":
             await self._show_one(turn, value)
-        elif action == "cancel":
+        elif action == "resume":
+            kept = draft(turn, "complaint")
+            if kept is None:
+                await self.start(turn, router)
+            else:
+                turn.goto("complaint", kept[0], kept[1])
+                await self.show(turn, router)
+        elif action == "cancel" and data.get("category") and turn.step != "home":
+            # A draft with content is not thrown away on one tap or a stray "1".
+            turn.say(
+                turn.t("draft.cancel_confirm"),
+                [
+                    Choice("complaint:cancel_yes", turn.t("draft.cancel_yes")),
+                    Choice("complaint:cancel_no", turn.t("draft.cancel_no")),
+                ],
+            )
+        elif action == "cancel_no":
+            await self.show(turn, router)
+        elif action in ("cancel", "cancel_yes"):
+            drop_draft(turn, "complaint")
             turn.say(turn.t("complaint.cancelled"))
             await router.show_menu(turn)
         elif action == "cat" and turn.pack.category(value):
@@ -254,8 +292,18 @@ class ComplaintFlow(Flow):
                 await self._next(turn, router, data, "description")
         elif step == "description":
             if len(text) > DESCRIPTION_LIMIT:
-                turn.say(turn.t("complaint.too_long", length=len(text), limit=DESCRIPTION_LIMIT))
-                await self.show(turn, router)
+                # Kept, cut at the limit and shown back: never retyped in full.
+                kept = text[:DESCRIPTION_LIMIT].rstrip()
+                data["description"] = kept
+                turn.say(
+                    turn.t(
+                        "draft.description_cut",
+                        length=len(text),
+                        limit=DESCRIPTION_LIMIT,
+                        text=kept,
+                    )
+                )
+                await self._next(turn, router, data, "media")
             elif len(text) < DESCRIPTION_MIN:
                 turn.say(turn.t("complaint.too_short"))
                 await self.show(turn, router)
@@ -422,6 +470,7 @@ class ComplaintFlow(Flow):
             lang=turn.lang,
         )
         names = ", ".join(p.name for p in turn.pack.partners if p.id in partners)
+        drop_draft(turn, "complaint")
         turn.goto("menu", "main")
         turn.say(
             turn.t("complaint.submitted", reference=record.reference, partners=names),

@@ -16,10 +16,11 @@ from handlers.circle import CircleFlow
 from handlers.complaint import ComplaintFlow
 from handlers.cso import CsoFlow
 from handlers.cso_inbox import CsoInboxFlow
+from handlers.drafts import keep_drafts
 from handlers.engine_support import pseudonym_key
 from handlers.flow import Flow, Router
 from handlers.group_quiz import GroupQuizFlow
-from handlers.language import LanguageFlow
+from handlers.language import LanguageFlow, first_message, language_named
 from handlers.learn import LearnFlow
 from handlers.locks import KeyedLocks
 from handlers.menu import MenuFlow, back_to_menu, help_text
@@ -27,7 +28,10 @@ from handlers.messages import Inbound, Reply
 from handlers.privacy import PrivacyFlow
 from handlers.profile import ProfileFlow
 from handlers.quiz import QuizFlow
-from handlers.search import SearchFlow
+from handlers.safety import SafetyFlow, offer_help
+from handlers.safety_detect import detect
+from handlers.screen import takes_free_text, typed_choice, zero_choice
+from handlers.search import SearchFlow, answer_chatter, chatter_kind
 from handlers.turn import Turn
 from storage.ports import DuplicateInbound, Session, StaleRecord, Store, Transaction
 from storage.records import ConversationRecord, UserRecord
@@ -76,6 +80,7 @@ def default_flows() -> list[Flow]:
         GroupQuizFlow(),
         BarometerFlow(),
         BarometerCsoFlow(),
+        SafetyFlow(),
     ]
 
 
@@ -169,6 +174,7 @@ class Engine:
                 # First: a flow may write rows that refer to this person (a CSO member's note).
                 tx.insert_user(turn.user)
             await self._dispatch(turn)
+            keep_drafts(turn)
             if not turn.forgotten:
                 tx.update_user(
                     turn.user.key,
@@ -244,17 +250,30 @@ class Engine:
                 )
             return
         # `start` is also a first word on Telegram: before a language is chosen it onboards.
-        if command in ("stop", "forget") or (command == "resume" and turn.user.language):
+        if command in ("stop", "forget") or (
+            command == "resume" and turn.user.language and turn.user.stopped
+        ):
             await self._command(turn, command)
             return
         staff = self._router.owner(inbound.choice) if inbound.choice else None
+        # Safety first: someone in danger gets help at once, whatever the state.
+        danger = detect(text) if text and inbound.choice is None else None
         if turn.user.language is None and not (staff is not None and staff.works_in_groups):
             # A CSO member's buttons work before they ever chose a language (issue 16).
+            if danger is not None:
+                offer_help(turn, danger)
+                text = ""
             await self._first_contact(turn, text)
+            return
+        if danger is not None and self._expired(turn):
+            turn.goto("menu", "main")
+            turn.drafts.clear()
+            offer_help(turn, danger)
             return
         if self._expired(turn):
             turn.notice = turn.t("conversation.expired")
             turn.goto("menu", "main")
+            turn.drafts.clear()
             # Only what makes sense without the old context goes on: commands, buttons that
             # work anywhere, and free text. Old step choices and numbers land on the menu.
             owner = self._router.owner(inbound.choice) if inbound.choice else None
@@ -266,6 +285,20 @@ class Engine:
                 await self._free_text(turn, text)
             else:
                 await self._router.show_menu(turn)
+            return
+        if inbound.choice is None and text and await self._typed(turn, text):
+            return
+        if danger is not None:
+            offer_help(turn, danger)
+            # At a step that takes free text (a description), the step carries on with it.
+            if takes_free_text(turn):
+                await self._current(turn).on_text(turn, self._router, text)
+            return
+        if inbound.choice is None and (chatter := chatter_kind(turn, text)):
+            await answer_chatter(turn, self._router, chatter)
+            return
+        if inbound.choice is None and (code := language_named(turn.pack, text)):
+            await self._router.flows["lang"].on_choice(turn, self._router, f"lang:{code}")
             return
         if command is not None:
             await self._command(turn, command)
@@ -308,12 +341,23 @@ class Engine:
             index = int(text) - 1
             if 0 <= index < len(turn.offered):
                 choice = turn.offered[index]
+        elif text and choice is None:
+            code = language_named(turn.pack, text)
+            choice = f"lang:{code}" if code else typed_choice(turn, text)
         language = self._router.flows["lang"]
+        # The first message counts: a question or a code sent before the language is chosen
+        # is kept (until the next message only) and answered once the language is known.
+        pending = first_message(turn, text, choice)
         if choice is None or not choice.startswith("lang:"):
-            await language.show(turn, self._router)
+            if isinstance(language, LanguageFlow):
+                language.ask(turn, pending)
+            else:
+                await language.show(turn, self._router)
             return
         if not await language.on_choice(turn, self._router, choice):
             await language.show(turn, self._router)
+        elif pending:
+            await self._free_text(turn, pending)
 
     async def _command(self, turn: Turn, command: str) -> None:
         privacy = self._router.flows["privacy"]
@@ -333,13 +377,26 @@ class Engine:
                 await self._router.show_menu(turn)
         elif command == "forget":
             await privacy.show(turn, self._router)
-        elif command in ("complaint", "quiz", "circle", "barometer"):
+        elif command in ("complaint", "quiz", "circle", "barometer", "profile"):
             await self._router.start(turn, command)
+        elif command == "mine":
+            await self._choice(turn, "complaint:mine")
+
+    async def _typed(self, turn: Turn, text: str) -> bool:
+        """Typed words that name a choice on the current screen act as that choice."""
+        choice = typed_choice(turn, text) if not text.isdigit() else None
+        if choice is None:
+            return False
+        await self._choice(turn, choice)
+        return True
 
     async def _number(self, turn: Turn, text: str) -> None:
         offered = turn.offered
         index = int(text) - 1
-        if 0 <= index < len(offered):
+        back = zero_choice(turn) if index == -1 else None
+        if back is not None:
+            await self._choice(turn, back)
+        elif 0 <= index < len(offered):
             await self._choice(turn, offered[index])
         elif await self._current(turn).on_text(turn, self._router, text):
             pass  # a step that awaits free text takes numbers too ("14" as an answer)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from content.pack import ContentPack
+from content.text import fold
 from handlers.flow import Flow, Router
 from handlers.messages import Choice
 from handlers.turn import Turn
@@ -15,7 +19,11 @@ class LanguageFlow(Flow):
 
     async def show(self, turn: Turn, router: Router) -> None:
         """Offer every language of the pack, each named in itself."""
-        turn.goto("lang", "choose")
+        self.ask(turn, None)
+
+    def ask(self, turn: Turn, pending: str | None) -> None:
+        """Offer the languages, keeping a first message to answer once one is chosen."""
+        turn.goto("lang", "choose", {"first": pending} if pending else None)
         key = "lang.choose" if turn.user.language else "lang.first_contact"
         turn.say(
             turn.t(key),
@@ -28,7 +36,55 @@ class LanguageFlow(Flow):
         if code not in turn.pack.languages:
             return False
         first = turn.user.language is None
+        pending = turn.data.get("first") if turn.flow == "lang" else None
         turn.update_user(language=code)
         turn.say(turn.t("lang.welcome" if first else "lang.changed"))
+        if first and pending:
+            # The engine answers the first message now; the menu would only be in the way.
+            turn.goto("menu", "main")
+            return True
         await router.show_menu(turn)
         return True
+
+
+# What people type to name a language besides its own name and code, folded.
+ALIASES = {
+    "fr": ("francais", "french", "france", "faransi", "faransikan", "tubabukan"),
+    "bm": ("bambara", "bamanankan", "bamana", "bamanan", "bamankan"),
+}
+
+
+def language_named(pack: ContentPack, text: str) -> str | None:
+    """The pack language a whole message names (`francais`, `bambara`, `bm`), if any."""
+    typed = fold(text) if len(text) <= 20 else ""
+    if not typed:
+        return None
+    return _names(tuple((lang.code, lang.name) for lang in pack.manifest.languages)).get(typed)
+
+
+@lru_cache(maxsize=8)
+def _names(languages: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for code, name in languages:
+        for word in (code, fold(name), *ALIASES.get(code, ())):
+            names.setdefault(word, code)
+    return names
+
+
+def first_message(turn: Turn, text: str, choice: str | None) -> str | None:
+    """A newcomer's message worth answering after the language prompt (a question, a code)."""
+    if turn.flow == "lang" and "first" in turn.data and (choice or "").startswith("lang:"):
+        return str(turn.data["first"])
+    if choice is not None or not fold(text) or text.isdigit():
+        return None
+    entry = turn.inbound.entry
+    if entry and fold(entry) == fold(text):
+        # A campaign code is counted as where the person came from; it asks nothing.
+        return None
+    table = turn.pack.smalltalk
+    folded = fold(text)
+    if folded in table or turn.pack.texts.command_for(text) is not None:
+        return None
+    if all(word in table for word in folded.split()):
+        return None
+    return text[:500]

@@ -94,3 +94,34 @@ class SearchFlow(Flow):
             turn.say(turn.t("search.nothing", query=text[:60]))
             await router.show_menu(turn)
         return True
+
+
+# Whole messages that only acknowledge, or say the person is lost (folded, SMS spellings too).
+ACKNOWLEDGE = frozenset(
+    {"ok", "okay", "oki", "okk", "okey", "k", "bon", "ah ok", "ok ok", "dac", "dacc", "entendu"}
+    | {"ca marche", "cool", "o ka nyi", "a ka nyi", "a ye"}
+)
+CONFUSED = frozenset(
+    {"quoi", "hein", "comment", "je suis perdu", "je suis perdue", "perdu", "perdue"}
+    | {"c quoi ca", "c est quoi ca", "je sais pas quoi faire", "je ne sais pas quoi faire"}
+    | {"n ma a faamu", "n t a faamu", "n ma faamu", "n te a faamu", "n m a faamu"}
+)
+_NOT = frozenset({"pas", "pa", "pat", "rien", "ne", "n"})
+
+
+def chatter_kind(turn: Turn, text: str) -> str | None:
+    """'ok', 'confused' or 'thanks' when that is all a message says; None otherwise."""
+    folded = fold(text)
+    if folded in ACKNOWLEDGE:
+        return "ok"
+    words = folded.split()
+    understood = any(w.startswith(("compri", "comprend", "capt")) for w in words)
+    if folded in CONFUSED or (understood and _NOT & set(words) and len(words) <= 6):
+        return "confused"
+    return "thanks" if smalltalk_kind(turn, text) == "thanks" else None
+
+
+async def answer_chatter(turn: Turn, router: Router, kind: str) -> None:
+    """A short kind answer, then the step the person was at, drawn again."""
+    turn.say(turn.t("smalltalk.thanks" if kind == "thanks" else f"chatter.{kind}"))
+    await router.show(turn)

@@ -13,6 +13,9 @@ from handlers.messages import Choice, Inbound, Reply
 from storage.ports import Transaction
 from storage.records import ConversationRecord, NewOutboxMessage, UserRecord
 
+# Where drafts live inside the conversation's data; flows never see this key.
+DRAFTS_KEY = "_drafts"
+
 
 @dataclass
 class Turn:
@@ -36,13 +39,20 @@ class Turn:
     flow: str = field(init=False)
     step: str = field(init=False)
     offered: tuple[str, ...] = field(init=False)
+    # The labels of `offered` (label, short label), what typed words are matched against.
+    labels: tuple[tuple[str, str], ...] = field(init=False)
     _data: dict[str, Any] = field(init=False)
+    # Work in progress kept through detours (a complaint, barometer answers), by flow name;
+    # saved with the conversation, so it ends when the conversation expires.
+    drafts: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         self.flow = self.loaded.flow
         self.step = self.loaded.step
         self.offered = self.loaded.choices
-        self._data = self.loaded.data
+        self.labels = self.loaded.labels
+        self._data = dict(self.loaded.data)
+        self.drafts = dict(self._data.pop(DRAFTS_KEY, None) or {})
 
     @property
     def lang(self) -> str:
@@ -69,8 +79,9 @@ class Turn:
             flow=self.flow,
             step=self.step,
             updated_at=self.now,
-            data=self._data,
+            data={**self._data, DRAFTS_KEY: self.drafts} if self.drafts else self._data,
             choices=self.offered,
+            labels=self.labels if len(self.labels) == len(self.offered) else (),
         )
 
     def t(self, key: str, **params: Any) -> str:
@@ -82,10 +93,22 @@ class Turn:
         self.replies.append(Reply(text=text, choices=tuple(choices)))
         if choices:
             self.offered = tuple(choice.id for choice in choices)
+            self.labels = tuple((c.label, c.short_label or "") for c in choices)
+
+    @property
+    def screen(self) -> tuple[Choice, ...]:
+        """The choices the person has in front of her, with their labels when known."""
+        if len(self.labels) != len(self.offered):
+            return tuple(Choice(c, "") for c in self.offered)
+        return tuple(
+            Choice(c, label, short or None)
+            for c, (label, short) in zip(self.offered, self.labels, strict=True)
+        )
 
     def goto(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
         """Move the conversation to a flow and step; offered choices are reset."""
         self.flow, self.step, self._data, self.offered = flow, step, data or {}, ()
+        self.labels = ()
 
     def update_user(self, **changes: Any) -> None:
         """Change fields of the user record, saved with the turn (only the fields changed)."""

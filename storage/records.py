@@ -53,6 +53,9 @@ class ConversationRecord:
     updated_at: datetime
     data: dict[str, Any] = field(default_factory=dict)
     choices: tuple[str, ...] = ()
+    # What the person read beside each choice (label, short label or ""), in the same order:
+    # typed words are matched against it. Empty for screens saved before labels were kept.
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,8 +105,38 @@ def _conversation(row: Sequence[Any]) -> ConversationRecord:
         flow=row[1],
         step=row[2],
         data=json.loads(row[3]),
-        choices=tuple(json.loads(row[4])),
+        **_screen_columns(json.loads(row[4])),
         updated_at=from_iso(row[5]),
+    )
+
+
+def _screen_columns(screen: list[Any]) -> dict[str, Any]:
+    """Choice ids and labels from the `choices` column: plain ids, or [id, label, short]."""
+    ids = tuple(str(item[0]) if isinstance(item, list) else str(item) for item in screen)
+    labels = tuple(
+        (str(item[1]), str(item[2]) if len(item) > 2 else "")
+        for item in screen
+        if isinstance(item, list) and len(item) > 1
+    )
+    return {"choices": ids, "labels": labels if len(labels) == len(ids) else ()}
+
+
+def _screen_json(choices: Sequence[str], labels: Sequence[tuple[str, str]]) -> str:
+    """The `choices` column: [id, label, short] per choice when labels are known."""
+    if len(labels) != len(choices):
+        return json.dumps(list(choices))
+    return json.dumps(
+        [[c, label, short] for c, (label, short) in zip(choices, labels, strict=True)],
+        ensure_ascii=False,
+    )
+
+
+def _pushed_screen(payload: dict[str, Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The choices of a message sent from the outbox, as the recipient's new screen."""
+    choices = [c for c in payload.get("choices") or [] if isinstance(c, dict) and "id" in c]
+    return (
+        tuple(str(c["id"]) for c in choices),
+        tuple((str(c.get("label", "")), str(c.get("short_label") or "")) for c in choices),
     )
 
 
@@ -256,7 +286,7 @@ def _save_conversation(conversation: ConversationRecord, db: sqlite3.Connection)
             conversation.flow,
             conversation.step,
             json.dumps(conversation.data, ensure_ascii=False),
-            json.dumps(list(conversation.choices)),
+            _screen_json(conversation.choices, conversation.labels),
             iso(conversation.updated_at),
         ),
     )
@@ -647,8 +677,10 @@ class SqliteStore(
     async def mark_sent(
         self, outbox_id: str, now: datetime, platform_id: str | None, owner: str | None = None
     ) -> bool:
-        """Record a successful delivery; False if the lease was no longer this owner's."""
+        """Record a delivery (False if the lease was no longer this owner's); a message with
+        choices becomes its recipient's screen."""
         changed: list[int] = []
+        pushed: list[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]] = []
 
         def sent(db: sqlite3.Connection) -> None:
             changed.append(
@@ -659,8 +691,36 @@ class SqliteStore(
                     (iso(now), platform_id, outbox_id, owner, owner),
                 ).rowcount
             )
+            if not changed[0]:
+                return  # another worker's lease: it records the outcome, and the screen
+            row = db.execute(
+                "SELECT user_key, payload FROM outbox WHERE id = ?", (outbox_id,)
+            ).fetchone()
+            if row is None or row[0] is None:
+                return
+            choices, labels = _pushed_screen(json.loads(row[1]))
+            if not choices:
+                return
+            # Recorded when sent, not when queued: the screen is what the person last saw.
+            # Its time counts as activity, so an old conversation does not expire under it.
+            db.execute(
+                "UPDATE conversations SET choices = ?, updated_at = MAX(updated_at, ?) "
+                "WHERE user_key = ?",
+                (_screen_json(choices, labels), iso(now), row[0]),
+            )
+            pushed.append((row[0], choices, labels))
 
         await self._run(partial(_write, [sent]))
+        for user_key, choices, labels in pushed:
+            cached = self.cache.get(user_key)
+            if cached is not None and cached[1] is not None:
+                screen = replace(
+                    cached[1],
+                    choices=choices,
+                    labels=labels,
+                    updated_at=max(cached[1].updated_at, now),
+                )
+                self.cache.put(user_key, (cached[0], screen))
         return changed[0] == 1
 
     async def mark_failed(

@@ -206,17 +206,22 @@ async def test_cancel_change_and_validation(world: World, store: SqliteStore) ->
     await world.say("bina", "Segou")
     await world.tap("bina", "complaint:skip_place")
     out = await world.say("bina", "x" * 600)
-    assert "trop long (600" in texts(out, "bina")
+    # Too long: kept, cut at the limit and shown back (issue 14), then the next step.
+    assert "gardé les 500" in texts(out, "bina") and "x" * 500 in texts(out, "bina")
+    await world.tap("bina", "complaint:media_done")
+    await world.tap("bina", "complaint:consent:no")
+    await world.tap("bina", "complaint:change")
+    await world.tap("bina", "complaint:edit:description")
     out = await world.say("bina", "court")
     assert "plus de détails" in texts(out, "bina")
     await world.say("bina", "Les enseignants sont absents depuis un mois.")
-    await world.tap("bina", "complaint:media_done")
-    await world.tap("bina", "complaint:consent:no")
     await world.tap("bina", "complaint:change")
     await world.tap("bina", "complaint:edit:place")
     out = await world.say("bina", "école de Darsalam")
     assert "Darsalam" in texts(out, "bina") and "complaint:confirm" in ids(out, "bina")
     out = await world.tap("bina", "complaint:cancel")
+    assert "vraiment annuler" in texts(out, "bina")  # a draft with content: asked first
+    out = await world.tap("bina", "complaint:cancel_yes")
     assert "annulé" in texts(out, "bina")
     assert await store.fetch_all("SELECT COUNT(*) FROM complaints") == [(0,)]
 

@@ -17,7 +17,6 @@ from tests.conftest import Chat
         ("comment avoir la carte nina", "carte-nina"),
         ("carte biometrique gratuite?", "carte-nina"),
         ("mon enfant on lui demande de payer a lecole", "ecole-gratuite"),
-        ("mon mari me frappe", "violences-femmes"),
         ("numero police urgence", "aide-urgence"),
         ("cmt minscrire pour voter", "elections-liste-electorale"),
         ("partage heritage de mon papa", "famille-mariage-heritage"),
@@ -37,6 +36,19 @@ async def test_each_new_topic_is_answered(
     opened = chat.text.startswith(title)
     offered = [c for c in chat.choices if c.startswith("learn:article:")]
     assert opened or offered[:1] == [f"learn:article:{article}"], (typed, chat.text[:80])
+
+
+async def test_someone_in_danger_gets_help_first_and_the_longer_article_offered(
+    chat: Chat, pack: ContentPack
+) -> None:
+    await chat.onboard()
+    await chat.say("mon mari me frappe")
+    # The safety help comes first (issue 14), with the free numbers ...
+    assert "80 333" in chat.text
+    assert "learn:article:violences-femmes" in chat.choices
+    # ... and the article on violence opens from it.
+    await chat.tap("learn:article:violences-femmes")
+    assert chat.text.startswith(pack.articles["violences-femmes"].title["fr"])
 
 
 async def test_danger_article_gives_the_free_numbers_and_says_the_bot_is_no_hotline(
