@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     gaps.add_argument("--db", type=Path, help=_DB_HELP)
     gaps.add_argument("--days", type=int, default=90, help="look this far back (default 90)")
     gaps.add_argument("--limit", type=int, default=30, help="how many (default 30)")
+    from bot.audio_cli import add_parser as add_audio_parser
+
+    add_audio_parser(actions)
 
     complaints = commands.add_parser("complaints", help="work with the complaints received")
     complaint_actions = complaints.add_subparsers(dest="action", metavar="ACTION", required=True)

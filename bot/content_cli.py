@@ -17,6 +17,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Dispatch a content command."""
     if args.command == "ask":
         return ask(settings.content, args.query, args.lang, args.json)
+    if args.action == "audio":
+        from bot import audio_cli
+
+        return audio_cli.run(args, settings.content)
     if args.action == "check":
         return check(args.path or settings.content)
     if args.action == "schema":
@@ -49,6 +53,10 @@ def check(path: Path) -> int:
         shown = ", ".join(f"{name} {count}/{total}" for name, count in fields.items())
         note = " (interface needs review)" if lang in pack.ui_needs_review else ""
         print(f"  {lang}: {shown}{note}")
+    from bot.audio_cli import coverage_lines
+
+    for line in coverage_lines(pack):
+        print(line)
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from content.audio import AudioIndex, check_index, key_exists
 from content.check import (
     check_barometer,
     check_partners,
@@ -102,6 +103,8 @@ class ContentPack:
     smalltalk: Mapping[str, str] = field(default_factory=dict)
     # None in a pack without barometer.yaml: the barometer is optional.
     barometer: BarometerFile | None = None
+    # Voice notes (issue 18); None only for packs built by hand in tests.
+    audio: AudioIndex | None = None
     _pages: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
     _search: list[SearchIndex] = field(default_factory=list, repr=False)
 
@@ -290,7 +293,7 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
     # Articles are listed theme by theme, in the order of themes.yaml, then by file name.
     order = {theme.id: n for n, theme in enumerate(themes.themes)}
     ordered = sorted(articles.values(), key=lambda item: (order[item[1].theme], item[0]))
-    return ContentPack(
+    pack = ContentPack(
         path=path,
         manifest=manifest,
         texts=texts,
@@ -303,4 +306,10 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         quizzes={qid: quiz for qid, (_, quiz) in quizzes.items()},
         smalltalk=smalltalk,
         barometer=barometer,
+        audio=AudioIndex(path),
     )
+    assert pack.audio is not None
+    problems = check_index(pack.audio, codes, lambda key, lang: key_exists(pack, key, lang))
+    if problems:
+        raise PackError(problems)
+    return pack
