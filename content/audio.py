@@ -37,7 +37,11 @@ State = Literal["draft", "approved", "rejected"]
 
 
 class AudioError(ValueError):
-    """A file that is not a usable OGG/Opus voice note."""
+    """A file that is not a usable OGG/Opus voice note; `code` names why for the people."""
+
+    def __init__(self, message: str, code: str = "not_opus") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # --- OGG/Opus, read and written by hand: no ffprobe on the servers ------------------------
@@ -76,7 +80,7 @@ class OpusInfo:
 def read_opus(data: bytes) -> OpusInfo:
     """Check that `data` is an Ogg stream of Opus and return its duration; AudioError if not."""
     if len(data) > MAX_BYTES:
-        raise AudioError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise AudioError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MB", "too_long")
     pos, first_packet, last_granule = 0, b"", -1
     serial: int | None = None
     while pos < len(data):
@@ -189,6 +193,8 @@ class AudioIndex:
         self._data = AudioFile()
         self._digests: dict[tuple[str, float], str] = {}
         self.problems: list[str] = []
+        # Languages whose drafts are played to citizens (a deployment setting, set by bot/).
+        self.serve_drafts: frozenset[str] = frozenset()
         self._reload()
 
     def __repr__(self) -> str:
@@ -243,8 +249,9 @@ class AudioIndex:
         """The recording of a key in a language, whatever its state."""
         return self._fresh().recordings.get(key, {}).get(lang)
 
-    def serve(self, key: str, lang: str, drafts: Collection[str] = ()) -> Served | None:
+    def serve(self, key: str, lang: str, drafts: Collection[str] | None = None) -> Served | None:
         """The recording to play: approved, or a draft where the deployment serves them."""
+        drafts = self.serve_drafts if drafts is None else drafts
         rec = self.get(key, lang)
         if rec is None or rec.state == "rejected":
             return None
@@ -324,9 +331,11 @@ def check_voice(data: bytes) -> OpusInfo:
     """A recording the bot accepts: OGG/Opus within the duration limits."""
     info = read_opus(data)
     if info.seconds > MAX_SECONDS:
-        raise AudioError(f"too long: {info.seconds:.0f} s (at most {MAX_SECONDS:.0f} s)")
+        raise AudioError(
+            f"too long: {info.seconds:.0f} s (at most {MAX_SECONDS:.0f} s)", "too_long"
+        )
     if info.seconds < MIN_SECONDS:
-        raise AudioError(f"too short: {info.seconds:.1f} s")
+        raise AudioError(f"too short: {info.seconds:.1f} s", "too_short")
     return info
 
 

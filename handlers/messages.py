@@ -102,6 +102,8 @@ class Reply:
     channel: str | None = None
     media: Media | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # A voice note played before the text: a path inside the content pack (`audio/...`).
+    audio: str | None = None
 
     def to_dict(self, default_chat: str) -> dict[str, Any]:
         """Serialise for JSON lines and the outbox."""
@@ -116,13 +118,15 @@ class Reply:
         if self.media:
             out["media"] = {"kind": self.media.kind, "ref": self.media.ref}
         out.update(self.extra)
+        if self.audio:
+            out["audio"] = self.audio
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reply:
         """Rebuild a reply stored in the outbox."""
         media = data.get("media")
-        known = {"chat", "text", "choices", "channel", "media"}
+        known = {"chat", "text", "choices", "channel", "media", "audio"}
         return cls(
             text=str(data["text"]),
             choices=tuple(
@@ -133,4 +137,5 @@ class Reply:
             channel=data.get("channel"),
             media=Media(media["kind"], media["ref"]) if media else None,
             extra={k: v for k, v in data.items() if k not in known},
+            audio=data.get("audio"),
         )

@@ -337,7 +337,38 @@ class BarometerTransaction(Protocol):
         ...
 
 
-class Transaction(ComplaintTransaction, QuizTransaction, BarometerTransaction, Protocol):
+class AudioTransaction(Protocol):
+    """Voice notes (issue 18): listening preferences and recordings awaited from CSO members."""
+
+    async def prefers_audio(self, user_key: str) -> bool:
+        """Whether the person asked to hear voice notes before the text."""
+        ...
+
+    def set_prefers_audio(self, user_key: str, listen: bool, now: datetime) -> None:
+        """Keep the listening preference."""
+        ...
+
+    async def audio_pending(
+        self, user_key: str, channel: str, chat_id: str
+    ) -> tuple[str, str, str, datetime] | None:
+        """(key, language, partner, since) a member said they would record in this chat."""
+        ...
+
+    def set_audio_pending(
+        self,
+        user_key: str,
+        channel: str,
+        chat_id: str,
+        pending: tuple[str, str, str] | None,
+        now: datetime,
+    ) -> None:
+        """Await a recording of (key, language, partner) from a member, or stop awaiting it."""
+        ...
+
+
+class Transaction(
+    ComplaintTransaction, QuizTransaction, BarometerTransaction, AudioTransaction, Protocol
+):
     """One unit of work: its writes are committed together, or not at all.
 
     Reads see committed data, not the writes queued earlier in the same unit of work: a flow

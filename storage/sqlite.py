@@ -40,6 +40,7 @@ from storage.records import (
     from_iso,
     iso,
 )
+from storage.sqlite_audio import AudioStoreMixin, AudioTransactionMixin
 from storage.sqlite_barometer import BarometerStoreMixin, BarometerTransactionMixin
 from storage.sqlite_campaigns import CampaignStoreMixin
 from storage.sqlite_complaints import (
@@ -265,7 +266,12 @@ def _record_search(search: SearchRecord, db: sqlite3.Connection) -> None:
     )
 
 
-class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, BarometerTransactionMixin):
+class SqliteTransaction(
+    ComplaintTransactionMixin,
+    QuizTransactionMixin,
+    BarometerTransactionMixin,
+    AudioTransactionMixin,
+):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
     def __init__(self, store: SqliteStore) -> None:
@@ -351,7 +357,12 @@ class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, Baromet
 
 
 class SqliteStore(
-    ComplaintStoreMixin, QuizStoreMixin, BarometerStoreMixin, StatsStoreMixin, CampaignStoreMixin
+    ComplaintStoreMixin,
+    QuizStoreMixin,
+    BarometerStoreMixin,
+    StatsStoreMixin,
+    CampaignStoreMixin,
+    AudioStoreMixin,
 ):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
