@@ -196,3 +196,28 @@ async def test_bad_recordings_are_refused_with_a_reason(rig: Rig) -> None:
         text_update(999, "/enregistrer quota-genre 1 fr", -1009, "supergroup"), -1009, 1
     )
     assert "réservé" in sent[-1].text
+
+
+async def test_a_complaint_described_by_voice_reaches_the_cso_with_the_voice_note(rig: Rig) -> None:
+    fake, uid = rig.fake, 900
+    await rig.step(text_update(uid, "bonjour"), uid, 1)
+    await rig.step(tap_update(uid, "lang:fr"), uid, 3)
+    await rig.step(text_update(uid, "plainte"), uid, 4)
+    await rig.step(tap_update(uid, "complaint:new"), uid, 5)
+    await rig.step(tap_update(uid, "complaint:cat:eau"), uid, 6)
+    await rig.step(text_update(uid, "Kayes"), uid, 7)
+    sent = await rig.step(text_update(uid, "quartier Plateau"), uid, 8)
+    # Told before sending anything that a voice can be recognised, and that writing is fine.
+    assert "une voix peut être reconnue" in sent[-1].text and "écrivez" in sent[-1].text
+    sent = await rig.step(voice_update(uid, "VOICE-CITIZEN-1"), uid, 10)
+    assert "Note vocale reçue" in sent[-2].text
+    await rig.step(tap_update(uid, "complaint:media_done"), uid, 11)
+    sent = await rig.step(tap_update(uid, "complaint:consent:no"), uid, 12)
+    assert "note vocale" in sent[-1].text  # the summary says how it was described
+    await rig.step(tap_update(uid, "complaint:confirm"), uid, 13)
+    before = len(fake.sent(CSO_GROUP))
+    await rig.deliver()
+    forwarded = await fake.wait_sent(before + 2, CSO_GROUP)
+    assert "quartier Plateau" in forwarded[before].text
+    assert forwarded[before + 1].method == "sendVoice"
+    assert forwarded[before + 1].params["voice"] == "VOICE-CITIZEN-1"
