@@ -221,3 +221,46 @@ async def test_a_complaint_described_by_voice_reaches_the_cso_with_the_voice_not
     assert "quartier Plateau" in forwarded[before].text
     assert forwarded[before + 1].method == "sendVoice"
     assert forwarded[before + 1].params["voice"] == "VOICE-CITIZEN-1"
+
+
+async def test_recording_chosen_with_buttons_and_refused_by_a_typed_desk_command(rig: Rig) -> None:
+    fake, pack = rig.fake, rig.pack
+    article = pack.articles["quota-genre"]
+
+    def tap(sent: Call, label: str) -> dict[str, object]:
+        button = next(b for b in sent.buttons if label in b["text"])
+        return tap_update(CSO_MEMBER, str(button["callback_data"]), CSO_GROUP, "supergroup")
+
+    sent = await rig.step(
+        text_update(CSO_MEMBER, "/enregistrer", CSO_GROUP, "supergroup"), CSO_GROUP, 2
+    )
+    assert "choisissez le thème" in sent[-1].text
+    theme = pack.theme(article.theme)
+    assert theme is not None
+    sent = await rig.step(tap(sent[-1], pack.pick(theme.title, "fr")), CSO_GROUP, 3)
+    sent = await rig.step(tap(sent[-1], pack.pick(article.title, "fr")[:20]), CSO_GROUP, 4)
+    assert [b["text"] for b in sent[-1].buttons] == ["1. Page 1", "2. Page 2"]
+    sent = await rig.step(tap(sent[-1], "Page 2"), CSO_GROUP, 5)
+    sent = await rig.step(tap(sent[-1], "Bamanankan"), CSO_GROUP, 6)
+    assert "page 2, en bm" in sent[-1].text
+    fake.add_file("REC-BM", silent_opus(30))
+    await rig.step(voice_update(CSO_MEMBER, "REC-BM", CSO_GROUP, "supergroup"), CSO_GROUP, 8)
+    assert rig.pack.audio is not None
+    assert rig.pack.audio.get("article:quota-genre:2", "bm") is not None
+    # A CSO cannot review its own recording; the desk can, by typing the command.
+    sent = await rig.step(
+        text_update(CSO_MEMBER, "/audio refuser article:quota-genre:2 bm", CSO_GROUP, "supergroup"),
+        CSO_GROUP,
+        9,
+    )
+    assert "Seul le bureau" in sent[-1].text
+    sent = await rig.step(
+        text_update(
+            DESK_MEMBER, "/audio refuser article:quota-genre:2 bm", DESK_GROUP, "supergroup"
+        ),
+        DESK_GROUP,
+        2,
+    )
+    assert "refusé" in sent[-1].text
+    recording = rig.pack.audio.get("article:quota-genre:2", "bm")
+    assert recording is not None and recording.state == "rejected"
