@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) bench/quiz.py
 	$(PY) bench/stats.py
 	$(PY) bench/campaign.py
+	$(PY) bench/audio.py
 
 check-content: $(STAMP)
 	$(PY) -m bot content check

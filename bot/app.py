@@ -21,10 +21,17 @@ class PackHolder:
     """The pack in use; a reload that fails validation keeps the old one."""
 
     path: Path
+    # Languages whose voice-note drafts are served (issue 18), applied to every loaded pack.
+    audio_drafts: frozenset[str] = frozenset()
     current: ContentPack = field(init=False)
 
     def __post_init__(self) -> None:
-        self.current = load_pack(self.path)
+        self.current = self._drafts(load_pack(self.path))
+
+    def _drafts(self, pack: ContentPack) -> ContentPack:
+        if pack.audio is not None:
+            pack.audio.serve_drafts = self.audio_drafts
+        return pack
 
     def get(self) -> ContentPack:
         """The pack in use now."""
@@ -33,7 +40,7 @@ class PackHolder:
     def reload(self) -> bool:
         """Load the pack again; on errors log them all and keep the old pack."""
         try:
-            self.current = load_pack(self.path)
+            self.current = self._drafts(load_pack(self.path))
         except PackError as exc:
             log.error(
                 "content pack refused, keeping the previous one:\n%s", "\n".join(exc.problems)
@@ -59,7 +66,8 @@ class App:
 
 async def build_app(settings: Settings) -> App:
     """Open the database (migrating it), load the pack, build the engine."""
-    packs = PackHolder(settings.content)
+    drafts = frozenset(code.strip() for code in settings.audio_drafts.split(",") if code.strip())
+    packs = PackHolder(settings.content, drafts)
     store = await open_store(settings.db)
     # Platforms redeliver within minutes or hours; ids older than the retention are dead weight.
     await store.prune_inbound(utc_now() - timedelta(days=settings.inbound_retention_days))

@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     gaps.add_argument("--db", type=Path, help=_DB_HELP)
     gaps.add_argument("--days", type=int, default=90, help="remonter jusque-là (défaut 90)")
     gaps.add_argument("--limit", type=int, default=30, help="combien (défaut 30)")
+    from bot.audio_cli import add_parser as add_audio_parser
+
+    add_audio_parser(actions)
 
     complaints = commands.add_parser("complaints", help="les signalements reçus")
     complaint_actions = complaints.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     conversation_ttl_minutes: int = Field(default=24 * 60, ge=1)
     max_text_length: int = Field(default=4000, ge=100)
     complaints_per_day: int = Field(default=5, ge=1, description="new complaints per user a day")
+    # Languages whose voice-note drafts are played before the desk approves them ("bm,fr").
+    audio_drafts: str = Field(default="", pattern=r"^[a-z, ]*$")
     # Delivery worker: how often it looks for due messages, and how hard it retries.
     delivery_interval_seconds: float = Field(default=2.0, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1)

@@ -10,6 +10,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from content.audio import AudioIndex, check_index, parse_key
 from content.check import (
     check_barometer,
     check_pack_wording,
@@ -129,6 +130,8 @@ class ContentPack:
     glossary: tuple[Term, ...] = ()
     # None in a pack without safety.yaml: danger messages then get the generic help only.
     safety: SafetyFile | None = None
+    # Voice notes (issue 18); None only for packs built by hand in tests.
+    audio: AudioIndex | None = None
     _pages: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
     _search: list[SearchIndex] = field(default_factory=list, repr=False)
 
@@ -347,7 +350,7 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         complaints = ComplaintsFile(categories=[without(c, lang) for c in complaints.categories])
         quizzes = {qid: (where, without(quiz, lang)) for qid, (where, quiz) in quizzes.items()}
         barometer = without(barometer, lang) if barometer else None
-    return ContentPack(
+    pack = ContentPack(
         path=path,
         manifest=manifest,
         texts=texts,
@@ -362,4 +365,39 @@ def load_pack(path: Path = BUNDLED_PACK) -> ContentPack:
         barometer=barometer,
         glossary=tuple(glossary.terms) if glossary else (),
         safety=safety,
+        audio=AudioIndex(path),
     )
+    assert pack.audio is not None
+    problems = check_index(pack.audio, codes, lambda key, lang: key_exists(pack, key, lang))
+    if problems:
+        raise PackError(problems)
+    return pack
+
+
+def key_exists(pack: ContentPack, key: str, lang: str) -> bool:
+    """Whether a key names something of the pack (an article page in that language's text)."""
+    parts = parse_key(key)
+    kind, rest = (parts[0], parts[1:]) if parts else ("", ())
+    if kind == "article" and len(rest) == 2 and rest[1].isdigit():
+        article = pack.articles.get(rest[0])
+        return article is not None and 1 <= int(rest[1]) <= len(pack.pages(article, lang))
+    if kind == "quiz" and len(rest) == 2 and rest[1].isdigit():
+        quiz = pack.quizzes.get(rest[0])
+        return quiz is not None and 1 <= int(rest[1]) <= len(quiz.questions)
+    if kind == "barometer" and len(rest) == 1:
+        scorecard = pack.barometer
+        return scorecard is not None and any(q.id == rest[0] for _, q in scorecard.questions())
+    if kind in ("ui", "safety") and len(rest) == 1:
+        name = rest[0] if kind == "ui" else f"safety.{rest[0]}"
+        return name in pack.texts.catalogs.get(pack.texts.fallback, {})
+    return False
+
+
+def recordable(pack: ContentPack) -> dict[str, int]:
+    """How many keys of each kind could have a recording (pages counted in French)."""
+    french = pack.languages[0]
+    return {
+        "article": sum(len(pack.pages(a, french)) for a in pack.articles.values()),
+        "quiz": sum(len(q.questions) for q in pack.quizzes.values()),
+        "barometer": len(pack.barometer.questions()) if pack.barometer else 0,
+    }

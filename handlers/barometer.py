@@ -6,6 +6,7 @@ from typing import Any
 
 from content.schema import BarometerFile
 from content.text import clean_input
+from handlers.audio import say_with_voice
 from handlers.barometer_rounds import commune_name, last_day
 from handlers.drafts import draft, drop_draft
 from handlers.flow import Flow, Router
@@ -50,7 +51,7 @@ class BarometerFlow(Flow):
         """Draw the current question or the comment step again."""
         barometer = turn.pack.barometer
         if turn.step == "question" and barometer is not None:
-            self._question(turn, barometer, turn.data)
+            await self._question(turn, barometer, turn.data)
         elif turn.step == "comment":
             self._ask_comment(turn)
         else:
@@ -117,7 +118,7 @@ class BarometerFlow(Flow):
             if kept[0] == "comment":
                 self._ask_comment(turn)
             else:
-                self._question(turn, barometer, kept[1])
+                await self._question(turn, barometer, kept[1])
             return
         data = {"round": record.id, "commune": commune, "pos": 0, "answers": {}}
         turn.goto("barometer", "question", data)
@@ -131,9 +132,9 @@ class BarometerFlow(Flow):
                 closes=last_day(record),
             )
         )
-        self._question(turn, barometer, data)
+        await self._question(turn, barometer, data)
 
-    def _question(self, turn: Turn, barometer: BarometerFile, data: dict[str, Any]) -> None:
+    async def _question(self, turn: Turn, barometer: BarometerFile, data: dict[str, Any]) -> None:
         pack, lang = turn.pack, turn.lang
         questions = barometer.questions()
         position = int(data["pos"])
@@ -142,7 +143,9 @@ class BarometerFlow(Flow):
             Choice(f"barometer:a:{position}:{n}", f"{n}. {pack.pick(label, lang)}")
             for n, label in enumerate(barometer.scale, start=1)
         ]
-        turn.say(
+        await say_with_voice(
+            turn,
+            f"barometer:{question.id}",
             turn.t(
                 "barometer.question",
                 criterion=pack.pick(criterion.title, lang),
@@ -169,7 +172,7 @@ class BarometerFlow(Flow):
         data["answers"], data["pos"] = answers, position + 1
         if data["pos"] < len(questions):
             turn.goto("barometer", "question", data)
-            self._question(turn, barometer, data)
+            await self._question(turn, barometer, data)
         elif barometer.comment:
             turn.goto("barometer", "comment", data)
             self._ask_comment(turn)

@@ -120,7 +120,9 @@ class ComplaintFlow(Flow):
                 [Choice("complaint:skip_place", turn.t("complaint.skip")), cancel],
             )
         elif step == "description":
-            turn.say(turn.t("complaint.ask_description", limit=DESCRIPTION_LIMIT), [cancel])
+            # Issue 18: a voice note may describe it; the person hears first what that risks.
+            ask = turn.t("complaint.ask_description", limit=DESCRIPTION_LIMIT)
+            turn.say(f"{ask}\n\n{turn.t('audio.complaint_voice')}", [cancel])
         elif step == "media":
             turn.say(
                 turn.t("complaint.ask_media", count=len(data.get("media", []))),
@@ -343,6 +345,13 @@ class ComplaintFlow(Flow):
             return False
         data = turn.data
         files = data.setdefault("media", [])
+        if turn.step == "description" and media.kind in ("voice", "audio"):
+            # A voice note is the description itself; the CSO hears it with the forward.
+            files.append([media.kind, media.ref])
+            data["description"] = turn.t("audio.voice_description")
+            turn.say(turn.t("audio.complaint_voice_kept"))
+            await self._next(turn, router, data, "media")
+            return True
         if len(files) >= MEDIA_LIMIT:
             turn.say(turn.t("complaint.media_full", limit=MEDIA_LIMIT))
         else:

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from content.pack import ContentPack
 from content.text import clean_input, fold
+from handlers.audio import AudioFlow
+from handlers.audio_record import RecordFlow
 from handlers.barometer import BarometerFlow
 from handlers.barometer_cso import BarometerCsoFlow
 from handlers.circle import CircleFlow
@@ -81,6 +83,8 @@ def default_flows() -> list[Flow]:
         BarometerFlow(),
         BarometerCsoFlow(),
         SafetyFlow(),
+        AudioFlow(),
+        RecordFlow(),
     ]
 
 
@@ -107,6 +111,10 @@ class Engine:
         # References must not be guessable: the system's generator unless a test passes one.
         self._rng = rng or random.SystemRandom()
         self._locks = KeyedLocks()
+
+    def content(self) -> ContentPack:
+        """The content pack in use now (channels read voice notes from its folder)."""
+        return self._pack()
 
     @property
     def locks_in_use(self) -> int:
@@ -233,6 +241,10 @@ class Engine:
         if text:
             for flow in self._router.flows.values():
                 if await flow.on_any_text(turn, self._router, text):
+                    return
+        if inbound.media is not None:
+            for flow in self._router.flows.values():
+                if await flow.on_any_media(turn, self._router, inbound.media):
                     return
         command = turn.pack.texts.command_for(text) if text else None
         if inbound.chat_type == "group":

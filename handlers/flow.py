@@ -48,6 +48,10 @@ class Flow:
         """Claim text before everything else, in any chat, groups too (CSO commands)."""
         return False
 
+    async def on_any_media(self, turn: Turn, router: Router, media: Media) -> bool:
+        """Claim media before everything else, in any chat (a CSO member's recording)."""
+        return False
+
     # Whether this flow's buttons are pressed in groups (a CSO's chat).
     works_in_groups: bool = False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from content.schema import Article
+from handlers.audio import say_with_voice
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice, Media, Reply
@@ -127,7 +128,7 @@ class LearnFlow(Flow):
         audio = pack.pick(article.audio, turn.lang) if page == 1 else ""
         if audio:
             turn.replies.append(Reply(text="", media=Media("audio", audio)))
-        turn.say(text, choices)
+        await say_with_voice(turn, f"article:{article.id}:{page}", text, choices)
 
     def _related(self, turn: Turn, article: Article) -> None:
         pack = turn.pack

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.audio import say_with_voice
 from handlers.flow import Flow, Router
 from handlers.messages import Choice
 from handlers.turn import Turn
@@ -35,7 +36,9 @@ class MenuFlow(Flow):
 
     async def show(self, turn: Turn, router: Router) -> None:
         """Draw the main menu."""
-        turn.say(
+        await say_with_voice(
+            turn,
+            "ui:menu.title",
             turn.t("menu.title"),
             [Choice(choice_id, turn.t(label)) for choice_id, label, _ in ENTRIES],
         )

@@ -115,6 +115,8 @@ class Reply:
     channel: str | None = None
     media: Media | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # A voice note played before the text: a path inside the content pack (`audio/...`).
+    audio: str | None = None
     only_for: str | None = None
     edit_of: str | None = None
     open_private: str | None = None
@@ -155,13 +157,15 @@ class Reply:
             if value is not None:
                 out[_JSON_KEYS.get(name, name)] = value
         out.update(self.extra)
+        if self.audio:
+            out["audio"] = self.audio
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reply:
         """Rebuild a reply stored in the outbox."""
         media = data.get("media")
-        known = {"chat", "text", "choices", "channel", "media"}
+        known = {"chat", "text", "choices", "channel", "media", "audio"}
         return cls(
             text=str(data["text"]),
             choices=tuple(
@@ -173,4 +177,5 @@ class Reply:
             media=Media(media["kind"], media["ref"]) if media else None,
             # The typed fields are lifted out of these by __post_init__.
             extra={k: v for k, v in data.items() if k not in known},
+            audio=data.get("audio"),
         )

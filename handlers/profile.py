@@ -66,10 +66,19 @@ class ProfileFlow(Flow):
                     Choice("profile:edit:region", turn.t("profile.edit_place")),
                     Choice("profile:edit:age", turn.t("profile.edit_age")),
                     Choice("profile:edit:gender", turn.t("profile.edit_gender")),
+                    await self._listen_choice(turn),
                     Choice("privacy:forget", turn.t("profile.forget")),
                     back_to_menu(turn),
                 ],
             )
+
+    async def _listen_choice(self, turn: Turn) -> Choice:
+        # "Écouter plutôt que lire" (issue 18): voice notes first, the text under them.
+        listening = await turn.tx.prefers_audio(turn.user.key)
+        return Choice(
+            f"profile:listen:{'off' if listening else 'on'}",
+            turn.t("audio.pref_off" if listening else "audio.pref_on"),
+        )
 
     def _skip(self, turn: Turn) -> Choice:
         return Choice(SKIP, turn.t("profile.skip"))
@@ -111,7 +120,11 @@ class ProfileFlow(Flow):
         if len(parts) != 3:
             return False
         kind, value = parts[1], parts[2]
-        if kind == "region" and turn.pack.communes.region(value):
+        if kind == "listen" and value in ("on", "off"):
+            turn.tx.set_prefers_audio(turn.user.key, value == "on", turn.now)
+            turn.say(turn.t(f"audio.pref_{value}_done"))
+            await self._to(turn, router, "view")
+        elif kind == "region" and turn.pack.communes.region(value):
             turn.update_user(region=value, commune=None)
             await self._to(turn, router, "commune")
         elif kind == "commune" and value in turn.pack.communes.by_pcode:

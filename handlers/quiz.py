@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from content.schema import Quiz
+from handlers.audio import say_with_voice, voice
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice
@@ -54,20 +55,26 @@ class QuizFlow(Flow):
         if turn.step != "question" or quiz is None:
             await self.start(turn, router)
             return
-        self._question(turn, quiz, data)
+        await self._question(turn, quiz, data)
 
-    def _question(self, turn: Turn, quiz: Quiz, data: dict[str, Any]) -> None:
+    async def _question(self, turn: Turn, quiz: Quiz, data: dict[str, Any]) -> None:
         pack, lang = turn.pack, turn.lang
         position = int(data["pos"])
         question = quiz.questions[position]
         order = option_order(int(data["seed"]), position, len(question.options))
+        key = f"quiz:{quiz.id}:{position + 1}"
+        if voice(turn, key) is not None:
+            # The recording reads the answers in the pack's order: the numbers must match it.
+            order = list(range(len(question.options)))
         text = turn.t(
             "quiz.question",
             n=position + 1,
             total=len(quiz.questions),
             text=pack.pick(question.text, lang),
         )
-        turn.say(
+        await say_with_voice(
+            turn,
+            key,
             text,
             [
                 Choice(f"quiz:a:{position}:{index}", pack.pick(question.options[index].text, lang))
@@ -153,7 +160,7 @@ class QuizFlow(Flow):
             await self._finish(turn)
             return
         turn.goto("quiz", "question", data)
-        self._question(turn, quiz, data)
+        await self._question(turn, quiz, data)
 
     async def _answer(self, turn: Turn, router: Router, position: int, index: int) -> None:
         data = turn.data

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from storage.errors import DuplicateInbound as DuplicateInbound
 from storage.errors import StaleRecord as StaleRecord
+from storage.ports_audio import AudioTransaction as AudioTransaction
 from storage.ports_barometer import BarometerStore as BarometerStore
 from storage.ports_barometer import BarometerTransaction as BarometerTransaction
 from storage.ports_campaigns import CampaignStore as CampaignStore
@@ -33,6 +34,7 @@ class Transaction(
     CsoInboxTransaction,
     QuizTransaction,
     BarometerTransaction,
+    AudioTransaction,
     Protocol,
 ):
     """One unit of work: its writes are committed together, or not at all.

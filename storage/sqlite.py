@@ -41,6 +41,7 @@ from storage.records import (
     from_iso,
     iso,
 )
+from storage.sqlite_audio import AudioStoreMixin, AudioTransactionMixin
 from storage.sqlite_barometer import BarometerStoreMixin, BarometerTransactionMixin
 from storage.sqlite_campaigns import CampaignStoreMixin
 from storage.sqlite_complaints import (
@@ -347,6 +348,7 @@ class SqliteTransaction(
     QuizTransactionMixin,
     BarometerTransactionMixin,
     CsoInboxTransactionMixin,
+    AudioTransactionMixin,
 ):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
@@ -453,7 +455,12 @@ class SqliteTransaction(
 
 
 class SqliteStore(
-    ComplaintStoreMixin, QuizStoreMixin, BarometerStoreMixin, StatsStoreMixin, CampaignStoreMixin
+    ComplaintStoreMixin,
+    QuizStoreMixin,
+    BarometerStoreMixin,
+    StatsStoreMixin,
+    CampaignStoreMixin,
+    AudioStoreMixin,
 ):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 

@@ -29,6 +29,7 @@ ERRORS: dict[str, tuple[int, int, str]] = {
     "132001": (404, 132001, "Template name does not exist in the translation"),
     "131009": (400, 131009, "Parameter value is not valid"),
     "500": (500, 131000, "Something went wrong"),
+    "131053": (400, 131053, "Media upload error"),
 }
 
 
@@ -98,11 +99,18 @@ class FakeGraph:
     failures: list[tuple[str, float]] = field(default_factory=list)
     url: str = ""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Media (issue 18): files by media id, the uploads received, and ids that have expired.
+    media: dict[str, bytes] = field(default_factory=dict)
+    uploads: list[bytes] = field(default_factory=list)
+    expired: set[str] = field(default_factory=set)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeGraph:
         app = web.Application()
         app.router.add_post("/{version}/{phone}/messages", self._messages)
+        app.router.add_post("/{version}/{phone}/media", self._upload)
+        app.router.add_get("/{version}/{media_id}", self._media_url)
+        app.router.add_get("/download/{media_id}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -149,6 +157,11 @@ class FakeGraph:
                 self.refused.append((kind, body))
                 status, code, title = ERRORS[kind]
                 return _error(status, code, title)
+        audio_id = (body.get("audio") or {}).get("id")
+        if body.get("type") == "audio" and audio_id in self.expired:
+            self.refused.append(("131053", body))
+            status, code, title = ERRORS["131053"]
+            return _error(status, code, title)
         wamid = f"wamid.FAKE{next(self._ids):06d}"
         payload = {k: v for k, v in body.items() if k not in ("messaging_product", "to")}
         self.calls.append(Sent(to, payload, time.monotonic(), wamid))
@@ -159,6 +172,57 @@ class FakeGraph:
                 "messages": [{"id": wamid}],
             }
         )
+
+    # --- media (issue 18) --------------------------------------------------------------------
+
+    def add_media(self, media_id: str, data: bytes) -> None:
+        """A file a user sent (a voice note, a document), downloadable by its media id."""
+        self.media[media_id] = data
+
+    def expire_media(self) -> None:
+        """Every media id known so far stops working, as Meta's do after 30 days."""
+        self.expired |= set(self.media)
+
+    def _authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _error(401, 190, "Invalid OAuth access token")
+        form = await request.post()
+        upload = form.get("file")
+        if form.get("messaging_product") != "whatsapp" or not isinstance(upload, web.FileField):
+            return _error(400, 100, "Invalid parameter")
+        data = upload.file.read()
+        self.uploads.append(data)
+        media_id = f"{len(self.uploads)}{next(self._ids):09d}"
+        self.media[media_id] = data
+        return web.json_response({"id": media_id})
+
+    async def _media_url(self, request: web.Request) -> web.Response:
+        media_id = request.match_info["media_id"]
+        if not self._authorised(request):
+            return _error(401, 190, "Invalid OAuth access token")
+        if media_id not in self.media:
+            return _error(400, 100, "Unsupported get request")
+        base = self.url.rsplit("/", 1)[0]
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{base}/download/{media_id}",
+                "mime_type": "audio/ogg",
+                "sha256": "c2hh",
+                "file_size": len(self.media[media_id]),
+                "id": media_id,
+            }
+        )
+
+    async def _download(self, request: web.Request) -> web.Response:
+        # Meta's download URLs want the access token too.
+        if not self._authorised(request):
+            return web.Response(status=401)
+        data = self.media.get(request.match_info["media_id"])
+        return web.Response(status=404) if data is None else web.Response(body=data)
 
 
 def _error(status: int, code: int, title: str) -> web.Response:

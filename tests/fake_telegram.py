@@ -59,11 +59,16 @@ class FakeTelegram:
     _messages: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
     url: str = ""
     admins: set[int] = field(default_factory=set)
+    # Voice notes (issue 18): files by id, the uploads received, and ids that stopped working.
+    files: dict[str, bytes] = field(default_factory=dict)
+    uploads: list[bytes] = field(default_factory=list)
+    forgotten_files: set[str] = field(default_factory=set)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeTelegram:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/voice/{name}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -114,6 +119,9 @@ class FakeTelegram:
         form = await request.post()
         params: dict[str, Any] = {}
         for key, value in form.items():
+            if isinstance(value, web.FileField):  # an upload (sendVoice with a new file)
+                params[key] = self._store_upload(value.file.read())
+                continue
             text = str(value)
             try:
                 params[key] = json.loads(text) if text[:1] in "[{" else text
@@ -169,7 +177,31 @@ class FakeTelegram:
             }
             if "text" in params:
                 message["text"] = params["text"]
+            if method == "sendVoice":
+                voice = str(params["voice"])
+                # An upload travels as a form field named by "attach://<field>".
+                voice = str(params.get(voice.removeprefix("attach://"), voice))
+                message["voice"] = self._voice_of(voice)
             return message
+        if method == "getFile":
+            file_id = str(params["file_id"])
+            if file_id not in self.files:
+                raise web.HTTPBadRequest(
+                    text=json.dumps(
+                        {
+                            "ok": False,
+                            "error_code": 400,
+                            "description": "Bad Request: invalid file_id",
+                        }
+                    ),
+                    content_type="application/json",
+                )
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(self.files[file_id]),
+                "file_path": f"voice/{file_id}.oga",
+            }
         if method in ("editMessageText", "editMessageReplyMarkup"):
             return True
         if method == "getChatMember":
@@ -194,6 +226,95 @@ class FakeTelegram:
                 }
             return member
         return True
+
+    # --- voice notes (issue 18) --------------------------------------------------------------
+
+    def _store_upload(self, data: bytes) -> str:
+        self.uploads.append(data)
+        file_id = f"VOICE-{len(self.uploads)}"
+        self.files[file_id] = data
+        return file_id
+
+    def _voice_of(self, file_id: str) -> dict[str, Any]:
+        # Ids of files users sent are accepted as they are; forgotten ones are refused.
+        if file_id in self.forgotten_files:
+            raise web.HTTPBadRequest(
+                text=json.dumps(
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: wrong file identifier/HTTP URL specified",
+                    }
+                ),
+                content_type="application/json",
+            )
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "duration": 3,
+            "mime_type": "audio/ogg",
+            "file_size": len(self.files.get(file_id, b"")),
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["name"].removesuffix(".oga")
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id], content_type="audio/ogg")
+
+    def add_file(self, file_id: str, data: bytes) -> None:
+        """A file a user sent (a voice note, a document), downloadable with getFile."""
+        self.files[file_id] = data
+
+
+def _replying(cid: int | None, kind: str) -> dict[str, Any]:
+    if kind == "private" or cid is None:
+        return {}
+    bot_message = {"message_id": 100, "date": int(time.time()), "chat": chat(cid, kind)}
+    return {"reply_to_message": bot_message | {"from": BOT_USER, "text": "…"}}
+
+
+def voice_update(
+    uid: int, file_id: str, cid: int | None = None, kind: str = "private", duration: int = 3
+) -> dict[str, Any]:
+    """A voice note from a user; in a group, a reply to the bot (privacy mode shows only those)."""
+    return {
+        "message": _replying(cid, kind)
+        | {
+            "message_id": int(time.time() * 1000) % 10_000_000 + 1,
+            "date": int(time.time()),
+            "chat": chat(cid if cid is not None else uid, kind),
+            "from": user(uid),
+            "voice": {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "duration": duration,
+                "mime_type": "audio/ogg",
+            },
+        }
+    }
+
+
+def document_update(
+    uid: int, file_id: str, cid: int | None = None, kind: str = "private"
+) -> dict[str, Any]:
+    """A file sent as a document (a PDF, a photo sent as a file), replying to the bot in groups."""
+    return {
+        "message": _replying(cid, kind)
+        | {
+            "message_id": int(time.time() * 1000) % 10_000_000 + 2,
+            "date": int(time.time()),
+            "chat": chat(cid if cid is not None else uid, kind),
+            "from": user(uid),
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_name": "recu.pdf",
+            },
+        }
+    }
 
 
 # --- updates shaped as the current Bot API sends them ----------------------------------------

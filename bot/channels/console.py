@@ -184,6 +184,8 @@ def render(reply: dict[str, Any], own_chat: str) -> str:
     lines: list[str] = []
     if reply["chat"] != own_chat:
         lines.append(f"[to {reply['chat']}]")
+    if audio := reply.get("audio"):  # a voice note, played before the text
+        lines.append(f"  [voice note: {audio}]")
     for paragraph in str(reply["text"]).split("\n"):
         lines.extend(textwrap.wrap(paragraph, WIDTH) or [""])
     for number, choice in enumerate(reply.get("choices", []), start=1):

@@ -25,7 +25,10 @@ from bot.channels.telegram.convert import (
 from bot.channels.telegram.flood import FloodControl
 from bot.channels.telegram.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.telegram.sender import TelegramSender, load_choices
+from bot.channels.telegram.voice import TelegramVoice
+from bot.channels.voice import VoiceCache
 from bot.delivery import SendError
+from handlers.audio_record import register_fetcher
 from handlers.engine import Engine, pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound, Reply
@@ -51,6 +54,9 @@ class TelegramChannel:
     def __init__(self, bot: Bot, engine: Engine, store: SqliteStore, flood: FloodControl) -> None:
         self.bot = bot
         self.sender = TelegramSender(bot, store, flood)
+        self.sender.voice = TelegramVoice(
+            bot, VoiceCache(CHANNEL, store, lambda: engine.content().path)
+        )
         self._engine = engine
         self._store = store
         self._background: set[asyncio.Task[Any]] = set()
@@ -66,6 +72,8 @@ class TelegramChannel:
         """Learn the bot's username (for deep links into the private chat)."""
         me = await self.bot.get_me()
         self.sender.username = me.username
+        if self.sender.voice is not None:
+            register_fetcher(CHANNEL, self.sender.voice.fetch)
 
     async def _on_message(self, message: Message, event_update: Update) -> None:
         admin = await self._is_admin(message)

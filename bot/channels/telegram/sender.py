@@ -35,6 +35,8 @@ from bot.channels.telegram.render import (
     rows,
     split_text,
 )
+from bot.channels.telegram.voice import TelegramVoice
+from bot.channels.voice import VoiceFileError
 from bot.delivery import SendError
 from handlers.locks import KeyedLocks
 from handlers.messages import Choice, Reply
@@ -65,6 +67,8 @@ class TelegramSender:
         self.username: str | None = None
         # Menus repeat all day: build each keyboard once (tokens are derived, so stable).
         self._keyboards: Lru[tuple[object, ...], InlineKeyboardMarkup | None] = Lru(2048)
+        # Voice notes of the pack (issue 18); set by the channel, which knows the pack.
+        self.voice: TelegramVoice | None = None
 
     async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
         """Send a reply (in parts if long); return the last Telegram message id."""
@@ -75,6 +79,12 @@ class TelegramSender:
             markup = await self.markup(reply.choices, 0, reply)
             last: Message | None = None
             text = reply.text
+            if reply.audio is not None and self.voice is not None:
+                voice, path = self.voice, reply.audio
+                try:
+                    last = await self._call(chat_id, lambda: voice.send(int(chat_id), path))
+                except VoiceFileError:
+                    log.warning("voice note %s is not in the pack: text only", path)
             if reply.media is not None:
                 caption = text if len(text) <= CAPTION_LIMIT else None
                 last = await self._call(chat_id, self._media_call(chat_id, reply, caption))

@@ -20,6 +20,7 @@ from bot.channels.whatsapp.sender import GraphConfig, WhatsAppSender
 from bot.channels.whatsapp.window import DeadHandler, Window
 from bot.delivery import SendError
 from bot.settings import Settings
+from handlers.audio_record import register_fetcher
 from handlers.engine import Engine, pseudonym, utc_now
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound, Reply
@@ -53,6 +54,7 @@ class WhatsAppChannel:
     ) -> None:
         self.sender = sender
         self.window = sender.window
+        self.sender.attach_voice(lambda: engine.content().path)
         self._engine = engine
         self._store = store
         self._app_secret = app_secret
@@ -77,6 +79,8 @@ class WhatsAppChannel:
             log.error("whatsapp: CIVICBOT_WHATSAPP_APP_SECRET is not set: every webhook is refused")
         await self.sender.start()
         await self.window.load()
+        if self.sender.media is not None:
+            register_fetcher(CHANNEL, self.sender.media.fetch)
 
     async def verify(self, request: web.Request) -> web.Response:
         """GET: answer Meta's subscription handshake when the verify token matches."""

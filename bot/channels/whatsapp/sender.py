@@ -10,13 +10,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from bot.channels.telegram.flood import Bucket
+from bot.channels.voice import VoiceCache, VoiceFileError
 from bot.channels.whatsapp.convert import CHANNEL
 from bot.channels.whatsapp.errors import classify, error_of
+from bot.channels.whatsapp.media import MEDIA_LIFETIME, GraphMedia
 from bot.channels.whatsapp.render import (
     ID_LIMIT,
     TOKEN_PREFIX,
@@ -98,6 +101,15 @@ class WhatsAppSender:
         self._paused_until = 0.0
         self._chats = KeyedLocks()
         self._session: aiohttp.ClientSession | None = None
+        # Voice notes of the pack (issue 18); set up by the channel, which knows the pack.
+        self.media: GraphMedia | None = None
+
+    def attach_voice(self, root: Callable[[], Path]) -> GraphMedia:
+        """Serve the pack's voice notes (found under `root()`), uploading each file once."""
+        cache = VoiceCache(CHANNEL, self._store, root, max_age=MEDIA_LIFETIME)
+        config = self._config
+        self.media = GraphMedia(config.api_url, config.phone_id, lambda: self._session, cache)
+        return self.media
 
     def __repr__(self) -> str:
         return f"WhatsAppSender(url={self._url!r})"
@@ -155,6 +167,13 @@ class WhatsAppSender:
         listing = listing_of(reply)
         token = await self._store.save_token(listing, _now()) if listing is not None else None
         last = None
+        if reply.audio is not None and self.media is not None:
+            try:
+                last = await self.media.send(chat_id, reply.audio, self._post)
+            except VoiceFileError:
+                log.warning("voice note %s is not in the pack: text only", reply.audio)
+            if not reply.text and not reply.choices and reply.media is None:
+                return last
         for payload in render(reply, self._lang(chat_id), token):
             last = await self._post(chat_id, payload)
         return last
