@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from storage.barometer_records import BarometerAnswers, BarometerRound
+from storage.open311_records import PublicQuery, PublicRow
 from storage.records import (
     CircleQuizRecord,
     ComplaintRecord,
@@ -458,4 +459,12 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Close connections."""
+        ...
+
+
+class PublicRequests(Protocol):
+    """The public Open311 listing: filtered, ordered and paged by the store."""
+
+    async def public_requests(self, query: PublicQuery) -> list[PublicRow]:
+        """Complaints matching the query, newest first, one page."""
         ...

@@ -47,6 +47,7 @@ from storage.sqlite_complaints import (
     ComplaintTransactionMixin,
     anonymise,
 )
+from storage.sqlite_open311 import Open311StoreMixin
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
 from storage.sqlite_stats import StatsStoreMixin
 
@@ -351,7 +352,12 @@ class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, Baromet
 
 
 class SqliteStore(
-    ComplaintStoreMixin, QuizStoreMixin, BarometerStoreMixin, StatsStoreMixin, CampaignStoreMixin
+    ComplaintStoreMixin,
+    QuizStoreMixin,
+    BarometerStoreMixin,
+    StatsStoreMixin,
+    CampaignStoreMixin,
+    Open311StoreMixin,
 ):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
