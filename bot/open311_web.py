@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -36,7 +37,7 @@ def answer(data: Sequence[Any] | Mapping[str, Any], fmt: str, root: str) -> web.
     """A 200 answer in the format asked for; `root` names the XML document element."""
     if fmt == "xml":
         return web.Response(body=to_xml(root, data), content_type=XML_TYPE, charset="utf-8")
-    return web.json_response(data)
+    return web.json_response(data, dumps=_dumps)
 
 
 def error(status: int, description: str, fmt: str = "json") -> web.Response:
@@ -46,7 +47,11 @@ def error(status: int, description: str, fmt: str = "json") -> web.Response:
         return web.Response(
             body=to_xml("errors", data), status=status, content_type=XML_TYPE, charset="utf-8"
         )
-    return web.json_response(data, status=status)
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _cors(response: web.StreamResponse) -> None:
