@@ -66,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add the contact of citizens who agreed to be contacted",
     )
+    export.add_argument(
+        "--delimiter",
+        choices=(",", ";"),
+        default=",",
+        help="CSV separator; ';' for Excel in a French locale (default ',')",
+    )
+    export.add_argument(
+        "--excel", type=Path, metavar="FILE", help="write an XLSX workbook to FILE instead"
+    )
     export.add_argument("--db", type=Path, help=_DB_HELP)
 
     quiz = commands.add_parser("quiz", help="quiz statistics")
