@@ -136,6 +136,11 @@ def _parser() -> argparse.ArgumentParser:
             shape = figures.add_mutually_exclusive_group()
             shape.add_argument("--json", action="store_true")
             shape.add_argument("--csv", action="store_true")
+            shape.add_argument(
+                "--format",
+                choices=("tidy-csv",),
+                help="tidy-csv: one data value a line (indicator, breakdown, P-code, period)",
+            )
     from bot.campaigns.args import add_parser as add_campaign_parser
 
     add_campaign_parser(commands)
