@@ -11,7 +11,15 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from content.jsonschema import SCHEMAS, pack_files, render, schema
+from content.jsonschema import (
+    MARK,
+    SCHEMAS,
+    mark_files,
+    pack_files,
+    render,
+    schema,
+    schema_comment,
+)
 from content.pack import BUNDLED_PACK, PackError, load_pack
 
 
@@ -127,3 +135,23 @@ def test_duplicate_service_codes_are_refused(tmp_path: Path) -> None:
     assert f"complaints.yaml: categories: service_code '{code}' appears 2 times" in (
         caught.value.problems
     )
+
+
+def test_every_yaml_file_points_at_its_schema() -> None:
+    for file, name in pack_files(BUNDLED_PACK):
+        first = file.read_text(encoding="utf-8").partition("\n")[0]
+        assert first.startswith(MARK), f"{file}: run `civicbot content schema`"
+        assert first == schema_comment(BUNDLED_PACK, file, name)
+        target = (file.parent / first.removeprefix(MARK)).resolve()
+        assert target == (BUNDLED_PACK / "schema" / f"{name}.schema.json").resolve()
+
+
+def test_content_schema_marks_new_files_once(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(BUNDLED_PACK, pack)
+    new = pack / "articles" / "droits" / "nouvel-article.yaml"
+    body = (pack / first_article()).read_text(encoding="utf-8").partition("\n")[2]
+    new.write_text(body, encoding="utf-8")
+    assert mark_files(pack) == [new]
+    assert new.read_text(encoding="utf-8") == f"{MARK}../../schema/article.schema.json\n{body}"
+    assert mark_files(pack) == []
