@@ -93,6 +93,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ajouter le contact des citoyens qui l'ont accepté",
     )
+    export.add_argument(
+        "--delimiter",
+        choices=(",", ";"),
+        default=",",
+        help="CSV separator; ';' for Excel in a French locale (default ',')",
+    )
+    export.add_argument(
+        "--excel", type=Path, metavar="FILE", help="write an XLSX workbook to FILE instead"
+    )
     export.add_argument("--db", type=Path, help=_DB_HELP)
 
     quiz = commands.add_parser("quiz", help="statistiques des quiz")
@@ -168,6 +177,11 @@ def _parser() -> argparse.ArgumentParser:
             shape = figures.add_mutually_exclusive_group()
             shape.add_argument("--json", action="store_true")
             shape.add_argument("--csv", action="store_true")
+            shape.add_argument(
+                "--format",
+                choices=("tidy-csv",),
+                help="tidy-csv: one data value a line (indicator, breakdown, P-code, period)",
+            )
     from bot.campaigns.args import add_parser as add_campaign_parser
 
     add_campaign_parser(commands)

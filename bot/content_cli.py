@@ -31,11 +31,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         return translate_cli.run(args, settings)
     if args.action == "schema":
-        from content.jsonschema import write_schemas
+        from content.jsonschema import mark_files, write_schemas
 
         out = args.out or settings.content / "schema"
         for path in write_schemas(out):
             print(path)
+        if args.out is None:  # the pack's own schemas: point every YAML file at its schema
+            for path in mark_files(settings.content):
+                print(f"{path}: schema comment added")
         return 0
     return asyncio.run(gaps(settings.db, args.days, args.limit))
 

@@ -1,40 +1,41 @@
-"""Open311 GeoReport v2 (JSON only): the categories as services, public requests, partner posts."""
+"""Open311 GeoReport v2 (JSON and XML): categories as services, public requests, partner posts."""
 
 from __future__ import annotations
 
 import hmac
 import logging
-import math
 import random
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import get_args
 
 from aiohttp import web
 
-from complaints.lifecycle import OPEN
+from bot.open311_input import (
+    EARLIEST,
+    LATEST,
+    MAX_PAGE_SIZE,
+    bad,
+    draft,
+    paging,
+    post_fields,
+    split,
+    window,
+)
+from bot.open311_render import NOTICE, definition, discovery, public_request, service
+from bot.open311_web import FORMATS, PREFIX, Open311Error, answer, open311_middleware
+from complaints.lifecycle import OPEN, Status
 from complaints.reference import normalize_reference
 from content.pack import ContentPack
-from handlers.complaint import DESCRIPTION_LIMIT, DESCRIPTION_MIN
-from handlers.complaint_submit import Draft, submit_complaint
-from storage.records import ComplaintRecord
+from handlers.complaint_submit import submit_complaint
+from storage.open311_records import PublicQuery
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/open311/v2"
-MAX_RESULTS = 1000  # the spec leaves it to the server and recommends 1000
-WINDOW = timedelta(days=90)  # the default range, and the widest one the spec allows
-# A lat/long this far (in degrees) outside the box of the pack's commune centroids is refused
-# rather than filed in the "nearest" commune: clients send 0,0 by mistake. The margin is wide
-# because the centroids of the vast northern communes lie hundreds of km from the border.
-POSITION_MARGIN = 3.5
-NOTICE = (
-    "Signalement enregistré et transmis aux organisations de la société civile "
-    "qui suivent cette commune."
-)
-
 Clock = Callable[[], datetime]
+_OPEN = tuple(sorted(OPEN))
+_CLOSED = tuple(sorted(set(get_args(Status)) - OPEN))
 
 
 def add_open311_routes(
@@ -44,24 +45,21 @@ def add_open311_routes(
     api_key: str | None,
     clock: Clock,
     rng: random.Random,
+    jurisdiction: str | None = None,
 ) -> None:
-    """Serve GeoReport v2 under /open311/v2; POST only with `api_key` (None disables it)."""
-    api = _Open311(store, packs, api_key, clock, rng)
-    # One pattern per resource with the format as a variable, so `.xml` gets a clear 400.
+    """Serve GeoReport v2 under /open311/v2; POST only with `api_key` (None disables it).
+
+    `jurisdiction` is the only jurisdiction_id accepted (the pack's id when None).
+    """
+    api = _Open311(store, packs, api_key, clock, rng, jurisdiction)
+    app.middlewares.append(open311_middleware)
     fmt = "{format:[^/.]+}"
+    app.router.add_get(f"{PREFIX}/discovery.{fmt}", api.discovery)
     app.router.add_get(f"{PREFIX}/services.{fmt}", api.services)
+    app.router.add_get(f"{PREFIX}/services/{{code:[^/]+}}.{fmt}", api.definition)
     app.router.add_get(f"{PREFIX}/requests.{fmt}", api.list_requests)
     app.router.add_post(f"{PREFIX}/requests.{fmt}", api.create)
     app.router.add_get(f"{PREFIX}/requests/{{id:[^/.]+}}.{fmt}", api.one_request)
-
-
-def error(status: int, description: str) -> web.Response:
-    """The spec's error shape: a list of {code, description}."""
-    return web.json_response([{"code": status, "description": description}], status=status)
-
-
-class _BadRequest(Exception):
-    """Input the client must fix; the message is shown to it."""
 
 
 class _Open311:
@@ -72,6 +70,7 @@ class _Open311:
         api_key: str | None,
         clock: Clock,
         rng: random.Random,
+        jurisdiction: str | None,
     ) -> None:
         self.store = store
         self.packs = packs
@@ -79,71 +78,110 @@ class _Open311:
         self.api_key = api_key or None
         self.clock = clock
         self.rng = rng
+        self.jurisdiction = jurisdiction or None
+
+    def _start(self, request: web.Request, fields: Mapping[str, str] | None = None) -> str:
+        """The format asked for, once the format and jurisdiction_id are known to be served."""
+        fmt = request.match_info["format"]
+        if fmt not in FORMATS:
+            raise bad("format must be json or xml")
+        given = (fields if fields is not None else request.query).get("jurisdiction_id", "")
+        ours = self.jurisdiction or self.packs().manifest.id
+        if given.strip() and given.strip() != ours:
+            raise Open311Error(404, f"unknown jurisdiction_id: this server serves {ours}")
+        return fmt
+
+    async def discovery(self, request: web.Request) -> web.Response:
+        """Where the endpoint is and which formats it speaks."""
+        fmt = self._start(request)
+        base = str(request.url.origin()) + PREFIX
+        key = "Clé fournie par l'équipe du programme aux systèmes partenaires."
+        return answer(discovery(base, self.packs(), key), fmt, "discovery")
 
     async def services(self, request: web.Request) -> web.Response:
         """One service per complaint category."""
-        if request.match_info["format"] != "json":
-            return _json_only()
+        fmt = self._start(request)
         pack = self.packs()
-        return web.json_response(
-            [
-                {
-                    "service_code": category.service_code,
-                    "service_name": pack.pick(category.label, "fr"),
-                    "description": pack.pick(category.description, "fr"),
-                    "metadata": False,
-                    "type": "realtime",
-                    "keywords": "",
-                    "group": "",
-                }
-                for category in pack.categories
-            ]
-        )
+        return answer([service(pack, c) for c in pack.categories], fmt, "services")
+
+    async def definition(self, request: web.Request) -> web.Response:
+        """The attributes a client may send with a service."""
+        fmt = self._start(request)
+        code = request.match_info["code"]
+        category = next((c for c in self.packs().categories if c.service_code == code), None)
+        if category is None:
+            raise Open311Error(404, "unknown service_code: see services.json")
+        return answer(definition(category), fmt, "service_definition")
 
     async def list_requests(self, request: web.Request) -> web.Response:
-        """Requests by ids, or filtered by service, dates and status; newest first."""
-        if request.match_info["format"] != "json":
-            return _json_only()
+        """Requests by ids, or filtered by service, dates and status; newest first, paged."""
+        fmt = self._start(request)
         pack = self.packs()
         query = request.query
-        try:
-            if "service_request_id" in query:
-                # As the spec says, ids override every other parameter.
-                found = await self._by_references(_split(query["service_request_id"]))
-            else:
-                found = await self._search(pack, query)
-        except _BadRequest as exc:
-            return error(400, str(exc))
-        found.sort(key=lambda r: r.created_at, reverse=True)
-        return web.json_response([public_request(pack, r) for r in found[:MAX_RESULTS]])
+        limit, offset = paging(query)
+        hidden = tuple(c.id for c in pack.categories if c.sensitive)
+        if "service_request_id" in query:
+            # As the spec says, ids override every other parameter.
+            wanted = {normalize_reference(r) for r in split(query["service_request_id"])}
+            references = tuple(sorted(r for r in wanted if r is not None))
+            if len(references) > MAX_PAGE_SIZE:
+                raise bad(f"at most {MAX_PAGE_SIZE} service_request_id at once")
+            asked = PublicQuery(
+                EARLIEST, LATEST, limit, offset, references=references, hidden_categories=hidden
+            )
+        else:
+            start, end = window(query, self.clock())
+            statuses = set(split(query.get("status", "")))
+            if not statuses <= {"open", "closed"}:
+                raise bad("status must be open, closed or both (comma separated)")
+            codes = set(split(query.get("service_code", "")))
+            asked = PublicQuery(
+                start,
+                end,
+                limit,
+                offset,
+                statuses=(_OPEN if "open" in statuses else ())
+                + (_CLOSED if "closed" in statuses else ())
+                if statuses
+                else None,
+                categories=tuple(c.id for c in pack.categories if c.service_code in codes)
+                if codes
+                else None,
+                hidden_categories=hidden,
+            )
+        rows = await self.store.public_requests(asked)
+        return answer([public_request(pack, r) for r in rows], fmt, "service_requests")
 
     async def one_request(self, request: web.Request) -> web.Response:
         """One request by reference, as a list of one."""
-        if request.match_info["format"] != "json":
-            return _json_only()
-        found = await self._by_references([request.match_info["id"]])
-        if not found:
-            return error(404, "no service request with this service_request_id")
-        return web.json_response([public_request(self.packs(), found[0])])
+        fmt = self._start(request)
+        pack = self.packs()
+        reference = normalize_reference(request.match_info["id"])
+        hidden = tuple(c.id for c in pack.categories if c.sensitive)
+        rows = (
+            await self.store.public_requests(
+                PublicQuery(EARLIEST, LATEST, 1, references=(reference,), hidden_categories=hidden)
+            )
+            if reference
+            else []
+        )
+        if not rows:
+            raise Open311Error(404, "no service request with this service_request_id")
+        return answer([public_request(pack, rows[0])], fmt, "service_requests")
 
     async def create(self, request: web.Request) -> web.Response:
-        """A partner system files a complaint (form-encoded, with its api_key)."""
-        if request.match_info["format"] != "json":
-            return _json_only()
+        """A partner system files a complaint: form or JSON, api_key in the query or the body."""
+        fields = await post_fields(request)
+        fmt = self._start(request, fields)
         if self.api_key is None:
-            return error(403, "submitting service requests is disabled on this server")
-        form = await request.post()
-        given = form.get("api_key")
-        if not isinstance(given, str) or not hmac.compare_digest(
-            given.encode(), self.api_key.encode()
-        ):
-            return error(403, "invalid api_key")
+            raise Open311Error(403, "submitting service requests is disabled on this server")
+        given = fields.get("api_key", "")
+        if not given:
+            raise Open311Error(403, "api_key is required (query string, form or JSON body)")
+        if not hmac.compare_digest(given.encode(), self.api_key.encode()):
+            raise Open311Error(403, "invalid api_key")
         pack = self.packs()
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        try:
-            draft = _draft(pack, fields)
-        except _BadRequest as exc:
-            return error(400, str(exc))
+        complaint = draft(pack, fields)
         # Personal fields of the spec (email, phone, names, device_id) are ignored on purpose:
         # nobody agreed, in the bot's own words, to hand them to a CSO.
         async with self.store.transaction() as tx:
@@ -152,154 +190,12 @@ class _Open311:
                 pack,
                 self.clock(),
                 self.rng,
-                draft,
+                complaint,
                 user_key=None,
                 channel="open311",
                 chat_id=None,
                 lang="fr",
             )
         log.info("open311: complaint %s submitted", record.reference)
-        return web.json_response(
-            [{"service_request_id": record.reference, "service_notice": NOTICE}]
-        )
-
-    async def _by_references(self, typed: list[str]) -> list[ComplaintRecord]:
-        references = {ref for ref in map(normalize_reference, typed) if ref is not None}
-        if len(references) > MAX_RESULTS:
-            raise _BadRequest(f"at most {MAX_RESULTS} service_request_id at once")
-        found = []
-        async with self.store.transaction() as tx:  # reads only: nothing is committed
-            for reference in sorted(references):
-                record = await tx.complaint_by_reference(reference)
-                if record is not None:
-                    found.append(record)
-        return found
-
-    async def _search(self, pack: ContentPack, query: Mapping[str, str]) -> list[ComplaintRecord]:
-        start, end = _window(query.get("start_date"), query.get("end_date"), self.clock())
-        statuses = set(_split(query.get("status", "")))
-        if not statuses <= {"open", "closed"}:
-            raise _BadRequest("status must be open, closed or both (comma separated)")
-        codes = set(_split(query.get("service_code", "")))
-        categories = {c.id for c in pack.categories if c.service_code in codes}
-        rows = await self.store.export_complaints(since=start)
-        return [
-            record
-            for record, _ in rows
-            if record.created_at <= end
-            and (not statuses or _status(record) in statuses)
-            and (not codes or record.category in categories)
-        ]
-
-
-def public_request(pack: ContentPack, record: ComplaintRecord) -> dict[str, Any]:
-    """What anyone may read about a complaint: never who sent it, the description if public."""
-    category = pack.category(record.category)
-    commune = pack.communes.by_pcode.get(record.commune)
-    item: dict[str, Any] = {
-        "service_request_id": record.reference,
-        "status": _status(record),
-        "status_notes": None,
-        "service_name": pack.pick(category.label, "fr") if category else record.category,
-        "service_code": category.service_code if category else None,
-        "requested_datetime": stamp(record.created_at),
-        "updated_datetime": stamp(record.updated_at),
-        "address": f"{commune.name}, {commune.cercle}, {commune.region}" if commune else None,
-        "address_id": record.commune,
-        "zipcode": None,
-        "lat": commune.lat if commune else None,
-        "long": commune.lon if commune else None,
-        "media_url": None,
-        "agency_responsible": None,
-    }
-    if record.public:
-        item["description"] = record.description
-    return item
-
-
-def stamp(moment: datetime) -> str:
-    """W3C datetime in UTC, to the second, as the spec's examples."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _status(record: ComplaintRecord) -> str:
-    return "open" if record.status in OPEN else "closed"
-
-
-def _json_only() -> web.Response:
-    return error(400, "only the JSON format is served: use .json")
-
-
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _moment(name: str, text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        # An unencoded "+" in a query string arrives as a space: "...T10:00:00 00:00".
-        try:
-            moment = datetime.fromisoformat(text.replace(" ", "+"))
-        except ValueError:
-            raise _BadRequest(f"{name} must be an ISO 8601 datetime") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _window(
-    start_text: str | None, end_text: str | None, now: datetime
-) -> tuple[datetime, datetime]:
-    start = _moment("start_date", start_text) if start_text else None
-    end = _moment("end_date", end_text) if end_text else None
-    if start is None and end is None:
-        end = now
-    if start is None:
-        assert end is not None
-        start = end - WINDOW
-    if end is None:
-        end = start + WINDOW
-    if end < start:
-        raise _BadRequest("end_date is before start_date")
-    if end - start > WINDOW:
-        raise _BadRequest("start_date and end_date may not span more than 90 days")
-    return start, end
-
-
-def _draft(pack: ContentPack, form: dict[str, str]) -> Draft:
-    code = form.get("service_code", "").strip()
-    category = next((c for c in pack.categories if c.service_code == code), None)
-    if category is None:
-        raise _BadRequest("unknown service_code: see services.json")
-    description = form.get("description", "").strip()
-    if not DESCRIPTION_MIN <= len(description) <= DESCRIPTION_LIMIT:
-        raise _BadRequest(
-            f"description is required, {DESCRIPTION_MIN} to {DESCRIPTION_LIMIT} characters"
-        )
-    return Draft(category=category.id, commune=_commune(pack, form), description=description)
-
-
-def _commune(pack: ContentPack, form: dict[str, str]) -> str:
-    address_id = form.get("address_id", "").strip()
-    if address_id:
-        if address_id not in pack.communes.by_pcode:
-            raise _BadRequest("address_id must be a commune P-code (like ML010101)")
-        return address_id
-    if not form.get("lat") or not form.get("long"):
-        raise _BadRequest("address_id (a commune P-code) or lat and long is required")
-    try:
-        lat, lon = float(form["lat"]), float(form["long"])
-    except ValueError:
-        raise _BadRequest("lat and long must be decimal degrees") from None
-    if not _covered(pack, lat, lon):
-        raise _BadRequest("lat and long are outside the communes this server covers")
-    return pack.communes.nearest(lat, lon).pcode
-
-
-def _covered(pack: ContentPack, lat: float, lon: float) -> bool:
-    communes = pack.communes.communes
-    if not (math.isfinite(lat) and math.isfinite(lon)):
-        return False
-    south, north = min(c.lat for c in communes), max(c.lat for c in communes)
-    west, east = min(c.lon for c in communes), max(c.lon for c in communes)
-    margin = POSITION_MARGIN
-    return south - margin <= lat <= north + margin and west - margin <= lon <= east + margin
+        created = {"service_request_id": record.reference, "service_notice": NOTICE}
+        return answer([created | {"account_id": None}], fmt, "service_requests")

@@ -123,6 +123,7 @@ async def run_channels(app: App) -> int:
         open311_key.get_secret_value() if open311_key else None,
         utc_now,
         random.SystemRandom(),
+        settings.open311_jurisdiction,
     )
     tasks: list[asyncio.Task[Any]] = []
     cleanups: list[Cleanup] = []

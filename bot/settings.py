@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=1, le=65535)
     # Partner systems POST Open311 requests with this key; unset, POST is refused.
     open311_api_key: SecretStr | None = None
+    # The one jurisdiction_id Open311 accepts (others get 404); unset, the content pack's id.
+    open311_jurisdiction: str | None = None
     # WhatsApp Cloud API: the access token and the business phone number's id turn it on.
     whatsapp_token: SecretStr | None = None
     whatsapp_phone_id: str | None = None

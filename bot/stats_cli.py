@@ -43,6 +43,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             else f"report written to {args.html}"
         )
         return 0
+    if getattr(args, "format", None) == "tidy-csv":
+        from bot.stats_tidy import write_tidy
+        from content.communes import CommuneIndex
+
+        write_tidy(figures, CommuneIndex.load(settings.content / "communes.csv"), sys.stdout)
+        return 0
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
     elif args.csv:

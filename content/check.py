@@ -84,6 +84,14 @@ def cross_check(
     for theme in themes:
         problems += _labels(f"themes.yaml: {theme.id}", "title", theme.title, theme.short_title)
     category_ids = {c.id for c in categories}
+    # Open311 lists each service_code once and routes a POST to the first category with it.
+    for key in ("id", "service_code"):
+        counted = Counter(getattr(c, key) for c in categories)
+        problems += [
+            f"complaints.yaml: categories: {key} '{value}' appears {n} times"
+            for value, n in counted.items()
+            if n > 1
+        ]
     for category in categories:
         problems += _labels(
             f"complaints.yaml: {category.id}", "label", category.label, category.short_label

@@ -102,6 +102,9 @@ class ComplaintCategory(Strict):
     short_label: LangText | None = None
     description: LangText
     service_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$")]
+    sensitive: bool = Field(
+        default=False, description="never listed one by one in public (Open311, open data)"
+    )
     needs_review: dict[str, bool] = Field(default_factory=dict)
 
     _french = field_validator("label", "description")(_needs_fallback)

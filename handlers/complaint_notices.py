@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from complaints.routing import Coverage, Place, route
+from complaints.scrub import scrub_contacts
 from content.pack import ContentPack
 from handlers.contact import readable
 from handlers.messages import Choice, Media, Reply
@@ -78,12 +79,17 @@ def forward_text(pack: ContentPack, complaint: ComplaintRecord, header: str) -> 
             lang, "cso.forward.commune", commune=place_text(pack, complaint.commune, lang)
         ),
     ]
+    contact = complaint.contact if complaint.contact_consent and complaint.contact else None
+
+    # Without consent, a number or address the citizen typed in her text does not go either.
+    def free(text: str) -> str:
+        return text if contact else scrub_contacts(text)
+
     if complaint.place:
-        lines.append(pack.texts.get(lang, "cso.forward.place", place=complaint.place))
-    lines.append(pack.texts.get(lang, "cso.forward.description", text=complaint.description))
+        lines.append(pack.texts.get(lang, "cso.forward.place", place=free(complaint.place)))
+    lines.append(pack.texts.get(lang, "cso.forward.description", text=free(complaint.description)))
     if complaint.voices > 1:
         lines.append(pack.texts.get(lang, "cso.forward.voices", count=complaint.voices))
-    contact = complaint.contact if complaint.contact_consent and complaint.contact else None
     lines.append(
         pack.texts.get(lang, "cso.forward.contact", contact=readable(contact))
         if contact

@@ -23,6 +23,7 @@ from storage.ports_core import CoreTransaction as CoreTransaction
 from storage.ports_core import DeliveryStore as DeliveryStore
 from storage.ports_core import Session as Session
 from storage.ports_core import TokenStore as TokenStore
+from storage.ports_open311 import PublicRequests as PublicRequests
 from storage.ports_quizzes import QuizStore as QuizStore
 from storage.ports_quizzes import QuizTransaction as QuizTransaction
 from storage.ports_stats import StatsStore as StatsStore

@@ -50,6 +50,7 @@ from storage.sqlite_complaints import (
     anonymise,
 )
 from storage.sqlite_cso_inbox import CsoInboxTransactionMixin
+from storage.sqlite_open311 import Open311StoreMixin
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
 from storage.sqlite_stats import StatsStoreMixin
 
@@ -461,6 +462,7 @@ class SqliteStore(
     StatsStoreMixin,
     CampaignStoreMixin,
     AudioStoreMixin,
+    Open311StoreMixin,
 ):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 

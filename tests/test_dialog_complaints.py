@@ -153,6 +153,16 @@ async def test_anonymous_by_default(world: World) -> None:
     assert "anonyme" in forwarded and "Moussa" not in forwarded and "moussa" not in forwarded
 
 
+async def test_anonymous_forward_hides_a_typed_phone_number(world: World) -> None:
+    await world.link("exemple-kayes", "cso-kayes")
+    await world.onboard("awa")
+    text = "Le forage est en panne, appelez Awa au +223 70 12 34 56 ou awa@exemple.ml"
+    _, out = await _submit(world, "awa", text=text)
+    forwarded = texts(out, "cso-kayes")
+    assert "panne" in forwarded and "[numéro masqué]" in forwarded
+    assert "70 12 34 56" not in forwarded and "awa@exemple.ml" not in forwarded
+
+
 async def test_ambiguous_commune_location_and_bamako(world: World) -> None:
     await world.onboard("ali")
     await world.say("ali", "plainte")

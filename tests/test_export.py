@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.export import FIELDS
+from bot.export import CONTACT_FIELDS, FIELDS
 from content.pack import load_pack
 from handlers.complaint_submit import Draft, submit_complaint
 from storage.records import UserRecord
@@ -137,13 +137,14 @@ def anonymous(out: str) -> None:
 
 
 def read_csv(out: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(out, newline="")))
+    assert out.startswith("\ufeff")  # UTF-8 with a BOM, as Excel needs to read accents
+    return list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"), newline="")))
 
 
 async def test_csv_is_anonymous_by_default(db: Path) -> None:
     out = export(db)  # csv is the default
     anonymous(out)
-    header = next(csv.reader(io.StringIO(out)))
+    header = next(csv.reader(io.StringIO(out.removeprefix("\ufeff"))))
     assert header == list(FIELDS)
     rows = read_csv(out)
     assert [r["commune"] for r in rows] == ["ML010101", "ML090104", "ML030101"]  # oldest first
@@ -200,8 +201,10 @@ async def test_cso(db: Path) -> None:
 
 async def test_contact_only_on_demand_and_with_consent(db: Path) -> None:
     rows = read_csv(export(db, "--with-contact"))
-    assert list(rows[0]) == [*FIELDS, "contact"]
+    assert list(rows[0]) == [*FIELDS, *CONTACT_FIELDS]
     assert [r["contact"] for r in rows] == ["Awa (telegram: user-4410)", "", ""]
+    assert [r["contact_channel"] for r in rows] == ["telegram", "", ""]
+    assert [r["contact_handle"] for r in rows] == ["user-4410", "", ""]
     rows = json.loads(export(db, "--format", "json", "--with-contact"))
     assert [r["contact"] for r in rows] == ["Awa (telegram: user-4410)", None, None]
     # The contact is the only identity that ever leaves, and only the one consented to.

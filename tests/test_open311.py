@@ -41,6 +41,9 @@ PUBLIC_KEYS = {
     "long",
     "media_url",
     "agency_responsible",
+    "description",
+    "service_notice",
+    "expected_datetime",
 }
 
 
@@ -134,17 +137,17 @@ async def test_services_are_the_categories(client: Client, pack: ContentPack) ->
         "service_code": "WATER",
         "service_name": "Eau potable",
         "description": "Forage ou borne-fontaine en panne, eau sale, prix de l'eau.",
-        "metadata": False,
+        "metadata": True,
         "type": "realtime",
         "keywords": "",
         "group": "",
     }
 
 
-async def test_only_json_is_served(client: Client) -> None:
-    for path in ("/services.xml", "/requests.xml", "/requests/K7M4-QXP9.xml"):
+async def test_unknown_formats_are_refused(client: Client) -> None:
+    for path in ("/services.csv", "/requests.html", "/requests/K7M4-QXP9.yaml"):
         [err] = await get_json(client, path, expect=400)
-        assert err["code"] == 400 and "JSON" in err["description"]
+        assert err["code"] == 400 and "json or xml" in err["description"]
 
 
 async def test_default_window_is_90_days_newest_first(
@@ -254,14 +257,16 @@ async def test_only_public_fields_and_public_descriptions(
     assert "Texte privé" not in text and "Près du marché" not in text
     by_ref = {item["service_request_id"]: item for item in await resp.json()}
     assert set(by_ref[private.reference]) == PUBLIC_KEYS
-    assert set(by_ref[public.reference]) == PUBLIC_KEYS | {"description"}
+    assert set(by_ref[public.reference]) == PUBLIC_KEYS
+    assert by_ref[private.reference]["description"] is None
     assert by_ref[public.reference]["description"] == "Texte public ici."
     item = by_ref[private.reference]
     assert item["address_id"] == "ML010101"
     assert item["address"] == "Bangassi, Kayes, Kayes"
     assert (item["lat"], item["long"]) == (14.69858, -11.51516)
     assert item["service_code"] == "WATER" and item["service_name"] == "Eau potable"
-    assert item["requested_datetime"] == "2026-11-26T09:00:00+00:00"
+    # Rounded to the day: in a small commune the hour could point to who complained.
+    assert item["requested_datetime"] == "2026-11-26T00:00:00+00:00"
     assert item["status"] == "open" and item["status_notes"] is None
     [single] = await get_json(client, f"/requests/{private.reference}.json")
     assert single == item
