@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import signal
 import sys
@@ -230,6 +231,9 @@ async def _chat(settings: object, *, jsonl: bool, user: str) -> int:
             deadlines=lambda: run_clocks(app.store, app.packs.get(), utc_clock()),
         )
         if jsonl:
+            if isinstance(sys.stdin, io.TextIOWrapper):
+                # Bytes that are not UTF-8 become U+FFFD: a bad line, never a dead loop.
+                sys.stdin.reconfigure(errors="replace")
             await console.run_jsonl(sys.stdin, sys.stdout)
         else:
             await console.run_interactive(user)
@@ -247,9 +251,19 @@ async def _run(settings: object) -> int:
         return await _chat(settings, jsonl=False, user="local")
     from bot.app import build_app
     from bot.runner import run_channels
+    from storage.sqlite_lock import AlreadyRunning, WriterLock
 
-    app = await build_app(settings)
+    lock = WriterLock(settings.db)
     try:
-        return await run_channels(app)
+        lock.acquire()
+    except AlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    try:
+        app = await build_app(settings)
+        try:
+            return await run_channels(app)
+        finally:
+            await app.close()
     finally:
-        await app.close()
+        lock.release()

@@ -34,6 +34,9 @@ from storage.records import ConversationRecord, UserRecord
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Called with a turn's transaction and its replies just before the commit (the durable inbox
+# writes the replies as outbox rows there, so the turn and its replies commit together).
+BeforeCommit = Callable[[Transaction, list[Reply]], None]
 
 
 def utc_now() -> datetime:
@@ -103,7 +106,9 @@ class Engine:
         """How many user locks exist right now (for tests and metrics)."""
         return len(self._locks)
 
-    async def handle(self, inbound: Inbound) -> list[Reply]:
+    async def handle(
+        self, inbound: Inbound, *, before_commit: BeforeCommit | None = None
+    ) -> list[Reply]:
         """Process one inbound message and return the replies for its chat."""
         pack = self._pack()
         lang = inbound.lang_hint if inbound.lang_hint in pack.languages else None
@@ -127,6 +132,10 @@ class Engine:
                         # A turn in a group never moves the member's private conversation.
                         if inbound.chat_type != "group":
                             tx.save_conversation(turn.conversation)
+                    if before_commit is not None:
+                        replies = self._finish(turn)
+                        before_commit(tx, replies)
+                        turn.replies, turn.notice = replies, None
         except DuplicateInbound:
             # Another process handled the same message meanwhile; its turn won.
             log.info("duplicate inbound from %s rolled back", pseudonym(inbound.user_key))

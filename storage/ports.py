@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from storage.barometer_records import BarometerAnswers, BarometerRound
 from storage.records import (
@@ -458,4 +458,17 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Close connections."""
+        ...
+
+
+@runtime_checkable
+class UncertainOutbox(Protocol):
+    """Outbox rows whose send may or may not have arrived (issue 13)."""
+
+    async def mark_uncertain(self, outbox_id: str) -> None:
+        """A send of this row timed out: it may have arrived."""
+        ...
+
+    async def possible_duplicates(self, kind: str | None = None, prefix: str | None = None) -> int:
+        """Rows sent after an attempt whose outcome was unknown."""
         ...

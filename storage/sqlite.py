@@ -47,6 +47,7 @@ from storage.sqlite_complaints import (
     ComplaintTransactionMixin,
     anonymise,
 )
+from storage.sqlite_inbox import InboxStoreMixin, InboxTransactionMixin, inbox_key
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
 from storage.sqlite_stats import StatsStoreMixin
 
@@ -163,10 +164,11 @@ def _write_batch(units: Sequence[Sequence[Op]], db: sqlite3.Connection) -> list[
 
 
 def _claim(channel: str, message_id: str, stamp: str, db: sqlite3.Connection) -> None:
+    # Stored hashed: Meta's message ids embed the sender's phone number.
     cursor = db.execute(
         "INSERT INTO processed_inbound (channel, message_id, processed_at) VALUES (?, ?, ?) "
         "ON CONFLICT DO NOTHING",
-        (channel, message_id, stamp),
+        (channel, inbox_key(channel, message_id), stamp),
     )
     if cursor.rowcount != 1:
         raise DuplicateInbound(message_id)
@@ -265,7 +267,12 @@ def _record_search(search: SearchRecord, db: sqlite3.Connection) -> None:
     )
 
 
-class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, BarometerTransactionMixin):
+class SqliteTransaction(
+    ComplaintTransactionMixin,
+    QuizTransactionMixin,
+    BarometerTransactionMixin,
+    InboxTransactionMixin,
+):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
     def __init__(self, store: SqliteStore) -> None:
@@ -283,7 +290,8 @@ class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, Baromet
         cached = cache.get(user_key)
         if cached is not None:
             return Session(seen, cached[0], cached[1])
-        rows = await self._store.fetch_all(_SESSION_SQL, (channel, message_id, user_key, user_key))
+        hashed = inbox_key(channel, message_id) if message_id is not None else None
+        rows = await self._store.fetch_all(_SESSION_SQL, (channel, hashed, user_key, user_key))
         row = rows[0]
         user = _user(row[1:15]) if row[1] is not None else None
         conversation = _conversation((user_key, *row[15:20])) if row[15] is not None else None
@@ -351,7 +359,12 @@ class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, Baromet
 
 
 class SqliteStore(
-    ComplaintStoreMixin, QuizStoreMixin, BarometerStoreMixin, StatsStoreMixin, CampaignStoreMixin
+    ComplaintStoreMixin,
+    QuizStoreMixin,
+    BarometerStoreMixin,
+    StatsStoreMixin,
+    CampaignStoreMixin,
+    InboxStoreMixin,
 ):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
@@ -603,6 +616,8 @@ def _configure(db: sqlite3.Connection) -> None:
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows (a forgotten person's) are overwritten with zeros, not left in free pages.
+    db.execute("PRAGMA secure_delete = ON")
 
 
 def _migrate(db: sqlite3.Connection) -> list[int]:
