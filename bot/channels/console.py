@@ -73,9 +73,13 @@ def parse_line(line: str, now: datetime) -> Inbound:
         raise BadLine("give exactly one of 'text', 'choice', 'location', 'media'")
     location = None
     if (loc := obj.get("location")) is not None:
-        if not isinstance(loc, dict) or not all(
-            isinstance(loc.get(k), int | float) and not isinstance(loc.get(k), bool)
-            for k in ("lat", "lon")
+        if (
+            not isinstance(loc, dict)
+            or not all(
+                isinstance(loc.get(k), int | float) and not isinstance(loc.get(k), bool)
+                for k in ("lat", "lon")
+            )
+            or not (-90 <= loc["lat"] <= 90 and -180 <= loc["lon"] <= 180)
         ):
             raise BadLine('\'location\' must be {"lat": number, "lon": number}')
         location = Location(float(loc["lat"]), float(loc["lon"]))

@@ -46,9 +46,16 @@ def loads(raw: str | bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_
     if depth(text) > max_depth:
         raise BadJson(f"nested too deeply (more than {max_depth} levels)", over_limit=True)
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
+    except BadJson:
+        raise
     except json.JSONDecodeError as exc:
         raise BadJson(f"not JSON: {exc.msg}") from None
     except (ValueError, RecursionError) as exc:
         # A number of more than 4,300 digits, or nesting the scanner above missed.
         raise BadJson(f"unreadable JSON: {type(exc).__name__}", over_limit=True) from None
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON; Python's parser accepts them unless told not to."""
+    raise BadJson(f"not JSON: {name} is not a number")
