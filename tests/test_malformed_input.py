@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from bot.channels.limits import BadJson, depth, loads
+from content.pack import ContentPack
 from tests.test_console_jsonl import ROOT, Bot
-from tests.test_whatsapp import Rig, rig  # noqa: F401 - the fixture
+from tests.test_whatsapp import Rig, close_rig, make_rig
 
 DEEP = "[" * 1000 + "]" * 1000
 HUGE_INT = '{"from": "u1", "text": "x", "n": ' + "9" * 5000 + "}"
@@ -67,7 +68,17 @@ def test_limits_are_checked_before_parsing() -> None:
             raise AssertionError(reason)
 
 
-async def test_whatsapp_signed_body_nested_5000_deep_is_refused_cleanly(rig: Rig) -> None:
+async def test_whatsapp_signed_body_nested_5000_deep_is_refused_cleanly(
+    tmp_path: Path, pack: ContentPack
+) -> None:
+    rig = await make_rig(tmp_path, pack)
+    try:
+        await _nested_bodies(rig)
+    finally:
+        await close_rig(rig)
+
+
+async def _nested_bodies(rig: Rig) -> None:
     raw = b'{"object": "whatsapp_business_account", "entry": ' + b"[" * 5000 + b"]" * 5000 + b"}"
     assert await rig.post({}, raw=raw) == 400
     big = b'{"entry": [' + b"9" * 5000 + b"]}"
