@@ -337,7 +337,17 @@ class BarometerTransaction(Protocol):
         ...
 
 
-class Transaction(ComplaintTransaction, QuizTransaction, BarometerTransaction, Protocol):
+class LinkCodeTransaction(Protocol):
+    """One-time link codes, spent atomically (issue 13)."""
+
+    async def consume_link_code(self, code: str, now: datetime) -> str | None:
+        """Spend a valid code now; the CSO it was for, or None if unknown, expired or spent."""
+        ...
+
+
+class Transaction(
+    ComplaintTransaction, QuizTransaction, BarometerTransaction, LinkCodeTransaction, Protocol
+):
     """One unit of work: its writes are committed together, or not at all.
 
     Reads see committed data, not the writes queued earlier in the same unit of work: a flow

@@ -48,6 +48,7 @@ from storage.sqlite_complaints import (
     anonymise,
 )
 from storage.sqlite_inbox import InboxStoreMixin, InboxTransactionMixin, inbox_key
+from storage.sqlite_link import LinkCodeTransactionMixin
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
 from storage.sqlite_stats import StatsStoreMixin
 
@@ -272,6 +273,7 @@ class SqliteTransaction(
     QuizTransactionMixin,
     BarometerTransactionMixin,
     InboxTransactionMixin,
+    LinkCodeTransactionMixin,
 ):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
