@@ -182,7 +182,7 @@ async def finish(
     )
     text = pack.texts.get(
         lang,
-        "quiz.group_result",
+        "quiz.group_result" if result.shown else "quiz.group_result_few",
         players=result.players,
         average=round(result.average),
         board=board or "—",

@@ -79,7 +79,7 @@ async def tick_quizzes(store: Store, pack: ContentPack, now: datetime) -> int:
                 # Each member reads the results in their own language.
                 text = pack.texts.get(
                     language,
-                    "circle.results",
+                    "circle.results" if result.shown else "circle.results_few",
                     name=circle[1],
                     quiz=pack.pick(quiz.title, language),
                     players=result.players,

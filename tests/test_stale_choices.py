@@ -80,3 +80,14 @@ async def test_a_group_quiz_answer_from_a_private_chat_is_not_counted(
     stale = pack.texts.get("fr", "input.stale_choice")
     assert stale in text(answer, "aicha")
     assert await store.fetch_all("SELECT COUNT(*) FROM group_answers") == [(0,)]
+
+
+def test_group_averages_never_give_away_one_unlisted_score() -> None:
+    from quiz.play import group_result
+
+    # One player off the board: the average minus the board is her score, so both hide.
+    hidden = group_result([(8, 10), (2, 10)], [("Étoile", 8, 10)])
+    assert not hidden.shown and hidden.board == ()
+    # Everyone on the board, or enough people off it: the figures are shown.
+    assert group_result([(8, 10)], [("Étoile", 8, 10)]).shown
+    assert group_result([(8, 10), (2, 10), (5, 10), (6, 10)], [("Étoile", 8, 10)]).shown
