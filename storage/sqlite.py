@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from complaints.scrub import scrub_contacts
 from storage.cache import Lru
 from storage.migrations import load_migrations
 from storage.ports import DuplicateInbound, Session
@@ -222,7 +223,37 @@ def _delete_user(key: str, db: sqlite3.Connection) -> None:
     # Complaints stay, anonymous, for the CSOs' work; the conversation, reading history and
     # pending notices to this user go with the user row (ON DELETE CASCADE).
     anonymise(key, db)
+    _scrub_texts(key, db)
     db.execute("DELETE FROM users WHERE key = ?", (key,))
+
+
+def _scrub_texts(key: str, db: sqlite3.Connection) -> None:
+    """Phone numbers and e-mails the person typed leave her complaints, answers and forwards."""
+    for complaint_id, description, place in db.execute(
+        "SELECT id, description, place FROM complaints WHERE user_key = ?", (key,)
+    ).fetchall():
+        db.execute(
+            "UPDATE complaints SET description = ?, place = ? WHERE id = ?",
+            (scrub_contacts(description), place and scrub_contacts(place), complaint_id),
+        )
+        for question_id, answer in db.execute(
+            "SELECT id, answer FROM complaint_questions WHERE complaint_id = ? "
+            "AND answer IS NOT NULL",
+            (complaint_id,),
+        ).fetchall():
+            db.execute(
+                "UPDATE complaint_questions SET answer = ? WHERE id = ?",
+                (scrub_contacts(answer), question_id),
+            )
+        for row_id, payload in db.execute(
+            "SELECT id, payload FROM outbox WHERE payload LIKE ?", (f"%{complaint_id}%",)
+        ).fetchall():
+            data = json.loads(payload)
+            data["text"] = scrub_contacts(str(data.get("text", "")))
+            db.execute(
+                "UPDATE outbox SET payload = ? WHERE id = ?",
+                (json.dumps(data, ensure_ascii=False), row_id),
+            )
 
 
 def _enqueue(outbox_id: str, message: NewOutboxMessage, stamp: str, db: sqlite3.Connection) -> None:
@@ -435,6 +466,10 @@ class SqliteStore(
                 self.cache.drop(key)
             raise
         self._remember(tx)
+        if any(user is None for user in tx.users.values()):
+            # Someone was forgotten: the WAL still holds copies of her rows until a
+            # checkpoint; copy it back (secure_delete zeroes the freed pages) and empty it.
+            await self._run(_checkpoint)
 
     async def _commit(self, ops: Sequence[Op]) -> None:
         """Queue a unit of work for the next group commit and wait for its outcome."""
@@ -610,6 +645,10 @@ class SqliteStore(
     async def close(self) -> None:
         """Close the connection."""
         await self._db.close()
+
+
+def _checkpoint(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def _configure(db: sqlite3.Connection) -> None:
