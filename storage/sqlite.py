@@ -411,6 +411,7 @@ class SqliteStore(
         # Recently processed message ids: redeliveries are caught before any work is done.
         self.recent: Lru[tuple[str, str], bool] = Lru(cache_size * 4)
         self._pending: list[tuple[Sequence[Op], asyncio.Future[None]]] = []
+        self.checkpoint_after_inbox = False
         self._flusher: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -470,6 +471,8 @@ class SqliteStore(
             # Someone was forgotten: the WAL still holds copies of her rows until a
             # checkpoint; copy it back (secure_delete zeroes the freed pages) and empty it.
             await self._run(_checkpoint)
+            # Her last inbound is still in the inbox until handled: checkpoint again then.
+            self.checkpoint_after_inbox = True
 
     async def _commit(self, ops: Sequence[Op]) -> None:
         """Queue a unit of work for the next group commit and wait for its outcome."""
