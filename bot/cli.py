@@ -148,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # Bytes that are not UTF-8 become U+FFFD (`ask`, `chat --jsonl`): a bad line, never a
+        # dead loop.
+        sys.stdin.reconfigure(errors="replace")
     # Settings (and pydantic) load only now, so `--help` and `--version` stay instant.
     from bot.logs import configure
     from bot.settings import Settings
@@ -231,9 +235,6 @@ async def _chat(settings: object, *, jsonl: bool, user: str) -> int:
             deadlines=lambda: run_clocks(app.store, app.packs.get(), utc_clock()),
         )
         if jsonl:
-            if isinstance(sys.stdin, io.TextIOWrapper):
-                # Bytes that are not UTF-8 become U+FFFD: a bad line, never a dead loop.
-                sys.stdin.reconfigure(errors="replace")
             await console.run_jsonl(sys.stdin, sys.stdout)
         else:
             await console.run_interactive(user)

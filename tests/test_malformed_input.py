@@ -86,3 +86,16 @@ async def _nested_bodies(rig: Rig) -> None:
     # And the webhook still works.
     sent = await rig.say("22370000009", "bonjour")
     assert sent and "langue" in sent[0].text
+
+
+def test_ask_survives_bytes_that_are_not_utf8() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask"],
+        input=b"\xff\xfe panne\neau potable\n",
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    lines = done.stdout.decode().splitlines()
+    assert done.returncode == 0 and len(lines) == 2 and '"results"' in lines[1]
