@@ -328,6 +328,8 @@ async def status(store: SqliteStore, name: str) -> dict[str, Any] | None:
         "queued": record.enqueued,
         "excluded_stopped": record.excluded,
         **{k: counts[k] for k in ("pending", "failed", "sent", "dead", "stopped", "cancelled")},
+        # Sent again after a try whose outcome was unknown (a timeout, a crash mid-send).
+        "possible_duplicates": await store.possible_duplicates(prefix=f"{KIND}:{name}:"),
     }
 
 
@@ -354,6 +356,7 @@ async def report(store: SqliteStore, campaign_name: str) -> dict[str, Any] | Non
         "not_sent_stopped": counts["stopped"],
         "cancelled": counts["cancelled"],
         "pending": counts["pending"],
+        "possible_duplicates": found["possible_duplicates"],
         "linked_article": article,
         "opened_article": outcomes["opened_article"],
         "new_users_telegram": outcomes.get("new_users_telegram", 0),

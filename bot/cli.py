@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import signal
 import sys
@@ -202,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # Bytes that are not UTF-8 become U+FFFD (`ask`, `chat --jsonl`): a bad line, never a
+        # dead loop.
+        sys.stdin.reconfigure(errors="replace")
     # Settings (and pydantic) load only now, so `--help` and `--version` stay instant.
     from bot.logs import configure
     from bot.settings import Settings
@@ -310,9 +315,19 @@ async def _run(settings: object) -> int:
         return await _chat(settings, jsonl=False, user="local")
     from bot.app import build_app
     from bot.runner import run_channels
+    from storage.sqlite_lock import AlreadyRunning, WriterLock
 
-    app = await build_app(settings)
+    lock = WriterLock(settings.db)
     try:
-        return await run_channels(app)
+        lock.acquire()
+    except AlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    try:
+        app = await build_app(settings)
+        try:
+            return await run_channels(app)
+        finally:
+            await app.close()
     finally:
-        await app.close()
+        lock.release()

@@ -16,7 +16,7 @@ from typing import Protocol
 from bot.campaigns.schedule import QuietHours
 from handlers.engine import utc_now
 from handlers.messages import Reply
-from storage.ports import Store
+from storage.ports import Store, UncertainOutbox
 from storage.records import OutboxRecord
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,11 @@ class SendError(Exception):
         permanent: bool = False,
         retry_after: float | None = None,
         blocked: bool = False,
+        unknown: bool = False,
     ) -> None:
         super().__init__(message)
+        # A timeout: the message may have arrived all the same (a retry may duplicate it).
+        self.unknown = unknown
         # A user who blocked the bot (or a chat that is gone) is never written to again.
         self.permanent = permanent or blocked
         self.retry_after = retry_after
@@ -155,6 +158,8 @@ class DeliveryWorker:
             platform_id = await sender.send(row.chat_id, Reply.from_dict(row.payload), row)
         except SendError as exc:
             now = self._clock()
+            if exc.unknown and isinstance(self._store, UncertainOutbox):
+                await self._store.mark_uncertain(row.id)
             retry = (
                 None
                 if exc.permanent

@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+QUIET_LOGGERS = ("aiosqlite", "aiogram", "aiohttp", "asyncio")
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record, for log collectors."""
@@ -34,3 +36,7 @@ def configure(level: str = "INFO", fmt: str = "plain") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Their DEBUG lines carry SQL parameters and whole updates (phones, names, messages):
+    # held at INFO whatever the level asked for, so no level ever logs personal data.
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

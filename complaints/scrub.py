@@ -28,13 +28,18 @@ _PHONE = re.compile(
     rf"(?![\w]|[\-.]\d|\s?(?:f\b|fcfa|cfa|francs?\b|xof))",
     re.IGNORECASE,
 )
+# Any other country's number, written with its international prefix (+33 6 12 34 56 78,
+# 0033612345678): a relative abroad is as identifying as a Malian number. The prefix is
+# required, so amounts and references are never taken for one.
+_FOREIGN = re.compile(r"(?<![\w+])(?:\+|00(?=[1-9]))\(?\d{1,3}\)?(?:[ \u00a0.\-]?\d){6,12}(?!\d)")
 _DIGITS = re.compile(r"\d")
 
 
 def scrub_contacts(text: str) -> str:
     """The text with phone numbers and e-mail addresses replaced by a placeholder."""
     text = _EMAIL.sub(EMAIL_MASK, text)
-    return _PHONE.sub(_phone_or_date, text)
+    text = _PHONE.sub(_phone_or_date, text)
+    return _FOREIGN.sub(PHONE_MASK, text)
 
 
 def _phone_or_date(match: re.Match[str]) -> str:

@@ -77,6 +77,10 @@ class BarometerFlow(Flow):
                 turn.say(turn.t("barometer.closed"), [back_to_menu(turn)])
             else:
                 await self._enter(turn, record, parts[3], change=action == "change")
+        elif turn.flow != "barometer":
+            # An old answer button pressed in another flow (a quiz also has a "question"
+            # step): its data is not ours, so the engine answers as for any stale choice.
+            return False
         elif action == "a" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
             await self._answer(turn, router, int(parts[2]), int(parts[3]))
         elif action == "nocomment" and turn.step == "comment":

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from complaints.lifecycle import Action, allows
 from complaints.reference import normalize_reference
+from handlers.attempts import AttemptLimiter
 from handlers.complaint_notices import desk_ids, forward, notify, short
 from handlers.cso_inbox import send_backlog
 from handlers.flow import Flow, Router
@@ -18,6 +19,9 @@ from storage.records import ComplaintRecord, NewOutboxMessage, QuestionRecord
 
 _LINK = re.compile(r"^/?lier\s+([A-Za-z0-9-]{4,16})$", re.IGNORECASE)
 NOTE_LIMIT = 500
+LINK_TRIES_PER_CHAT = 5
+LINK_TRIES_TOTAL = 60
+LINK_TRIES_WINDOW = timedelta(minutes=10)
 # Buttons that change the status at once, and those that need a text first.
 _AT_ONCE: dict[str, Action] = {"ack": "ack", "progress": "progress"}
 _ASKS = {"done": "note", "notours": "reason", "ask": "question"}
@@ -41,6 +45,12 @@ class CsoFlow(Flow):
     name = "cso"
     stateless_choices = True
     works_in_groups = True
+
+    def __init__(self) -> None:
+        # Link codes are short: guessing them is slowed per chat and for everyone together.
+        self._link_attempts = AttemptLimiter(
+            LINK_TRIES_PER_CHAT, LINK_TRIES_TOTAL, LINK_TRIES_WINDOW
+        )
 
     async def show(self, turn: Turn, router: Router) -> None:
         """Repeat what is awaited from the CSO member."""
@@ -75,7 +85,11 @@ class CsoFlow(Flow):
         return True
 
     async def _link(self, turn: Turn, code: str) -> None:
-        partner_id = await turn.tx.link_code_partner(code, turn.now)
+        inbound = turn.inbound
+        chat = f"{inbound.channel}:{inbound.chat_id}"
+        # A throttled try gets the same answer as a wrong code: no hint for a guesser.
+        allowed = self._link_attempts.allow(chat, turn.now)
+        partner_id = await turn.tx.consume_link_code(code, turn.now) if allowed else None
         partner = turn.pack.partner(partner_id) if partner_id else None
         if partner is None:
             turn.say(turn.t("cso.link_bad"))

@@ -44,6 +44,9 @@ Clock = Callable[[], datetime]
 # A turn whose shared record changed under it runs again on fresh data; with many members
 # pressing buttons on one complaint, a second change during the retry happens now and then.
 TURN_ATTEMPTS = 3
+# Called with a turn's transaction and its replies just before the commit (the durable inbox
+# writes the replies as outbox rows there, so the turn and its replies commit together).
+BeforeCommit = Callable[[Transaction, list[Reply]], None]
 
 
 def utc_now() -> datetime:
@@ -121,7 +124,9 @@ class Engine:
         """How many user locks exist right now (for tests and metrics)."""
         return len(self._locks)
 
-    async def handle(self, inbound: Inbound) -> list[Reply]:
+    async def handle(
+        self, inbound: Inbound, *, before_commit: BeforeCommit | None = None
+    ) -> list[Reply]:
         """Process one inbound message and return the replies for its chat."""
         pack = self._pack()
         lang = inbound.lang_hint if inbound.lang_hint in pack.languages else None
@@ -129,7 +134,9 @@ class Engine:
             async with self._locks.hold(inbound.user_key):
                 for attempt in range(TURN_ATTEMPTS):
                     try:
-                        turn = await self._attempt(inbound, pack, retried=attempt > 0)
+                        turn = await self._attempt(
+                            inbound, pack, retried=attempt > 0, before_commit=before_commit
+                        )
                         break
                     except StaleRecord:
                         # A shared record (a complaint, a group quiz) changed since this turn
@@ -165,7 +172,11 @@ class Engine:
         return self._finish(turn)
 
     async def _attempt(
-        self, inbound: Inbound, pack: ContentPack, retried: bool = False
+        self,
+        inbound: Inbound,
+        pack: ContentPack,
+        retried: bool = False,
+        before_commit: BeforeCommit | None = None,
     ) -> Turn | None:
         """One try at a turn in one transaction; None for a message already handled."""
         now = self._clock()
@@ -193,6 +204,11 @@ class Engine:
                 # A turn in a group never moves the member's private conversation.
                 if inbound.chat_type != "group":
                     tx.save_conversation(turn.conversation)
+            if before_commit is not None:
+                # The replies commit with the turn (the durable inbox makes them outbox rows).
+                replies = self._finish(turn)
+                before_commit(tx, replies)
+                turn.replies, turn.notice = replies, None
         return turn
 
     def _turn(

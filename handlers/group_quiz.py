@@ -113,6 +113,10 @@ class GroupQuizFlow(Flow):
         if len(parts) != 4 or not parts[2].isdigit() or not parts[3].isdigit():
             return False
         run = await turn.tx.group_quiz(parts[1])
+        inbound = turn.inbound
+        if run is not None and (run.channel, run.chat_id) != (inbound.channel, inbound.chat_id):
+            # The group's choice id sent from elsewhere (a private chat): never counted.
+            return False
         user = turn.inbound.user_id
         quiz = turn.pack.quizzes.get(run.quiz_id) if run else None
         if run is None or quiz is None or run.status != "running" or run.position != int(parts[2]):
@@ -182,7 +186,7 @@ async def finish(
     )
     text = pack.texts.get(
         lang,
-        "quiz.group_result",
+        "quiz.group_result" if result.shown else "quiz.group_result_few",
         players=result.players,
         average=round(result.average),
         board=board or "—",

@@ -88,15 +88,18 @@ class QuizFlow(Flow):
         action = parts[1] if len(parts) > 1 else ""
         if action == "start" and len(parts) >= 3 and parts[2] in turn.pack.quizzes:
             await self._start(turn, parts[2], parts[3] if len(parts) > 3 else "")
+        elif action == "pseudo":
+            turn.goto("quiz", "pseudo")
+            await self.show(turn, router)
+        elif turn.flow != "quiz":
+            # A step's button pressed in another flow: not our data, a stale choice.
+            return False
         elif action == "a" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
             await self._answer(turn, router, int(parts[2]), int(parts[3]))
         elif action == "next" and turn.step == "question":
             await self.show(turn, router)
         elif action == "finish" and turn.step == "done":
             await self._finish(turn)
-        elif action == "pseudo":
-            turn.goto("quiz", "pseudo")
-            await self.show(turn, router)
         elif action == "listed" and len(parts) == 3 and turn.step == "listed":
             player = await turn.tx.quiz_player(turn.user.key)
             if player is not None:

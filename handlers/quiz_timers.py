@@ -102,7 +102,7 @@ async def _close_circle(
             # Each member reads the results in their own language.
             text = pack.texts.get(
                 language,
-                "circle.results",
+                "circle.results" if result.shown else "circle.results_few",
                 name=circle[1],
                 quiz=pack.pick(quiz.title, language),
                 players=result.players,

@@ -30,6 +30,14 @@ class GroupResult:
     players: int
     average: float
     board: tuple[Standing, ...]
+    # False when too few played: the average (and the board beside it) would give away
+    # the score of someone who did not agree to appear.
+    shown: bool = True
+
+
+# Players off the board needed before the average is shown: with fewer, one of them could
+# take the board's scores and her own from the total and find another's.
+MIN_UNLISTED = 3
 
 
 def group_result(
@@ -43,6 +51,9 @@ def group_result(
         (Standing(name, score, total) for name, score, total in listed),
         key=lambda s: (-(s.score / s.total if s.total else 0), s.pseudonym),
     )
+    unlisted = players - len(listed)
+    if 0 < unlisted < MIN_UNLISTED:
+        return GroupResult(players, 0.0, (), shown=False)
     return GroupResult(players, average, tuple(board[:top]))
 
 

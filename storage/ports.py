@@ -19,10 +19,12 @@ from storage.ports_campaigns import CampaignStore as CampaignStore
 from storage.ports_complaints import ComplaintStore as ComplaintStore
 from storage.ports_complaints import ComplaintTransaction as ComplaintTransaction
 from storage.ports_complaints import CsoInboxTransaction as CsoInboxTransaction
+from storage.ports_complaints import LinkCodeTransaction as LinkCodeTransaction
 from storage.ports_core import CoreTransaction as CoreTransaction
 from storage.ports_core import DeliveryStore as DeliveryStore
 from storage.ports_core import Session as Session
 from storage.ports_core import TokenStore as TokenStore
+from storage.ports_core import UncertainOutbox as UncertainOutbox
 from storage.ports_open311 import PublicRequests as PublicRequests
 from storage.ports_quizzes import QuizStore as QuizStore
 from storage.ports_quizzes import QuizTransaction as QuizTransaction
@@ -33,6 +35,7 @@ class Transaction(
     CoreTransaction,
     ComplaintTransaction,
     CsoInboxTransaction,
+    LinkCodeTransaction,
     QuizTransaction,
     BarometerTransaction,
     AudioTransaction,

@@ -172,3 +172,11 @@ class CsoInboxTransaction(Protocol):
     async def complaint_history(self, complaint_id: str) -> list[tuple[datetime, str, str | None]]:
         """(when, action, note) of a complaint, oldest first."""
         ...
+
+
+class LinkCodeTransaction(Protocol):
+    """One-time link codes, spent atomically."""
+
+    async def consume_link_code(self, code: str, now: datetime) -> str | None:
+        """Spend a valid code now; the CSO it was for, or None if unknown, expired or spent."""
+        ...

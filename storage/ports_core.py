@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from storage.records import (
     ConversationRecord,
@@ -158,4 +158,17 @@ class TokenStore(Protocol):
 
     async def load_token(self, token: str) -> str | None:
         """The payload a token stands for, if any."""
+        ...
+
+
+@runtime_checkable
+class UncertainOutbox(Protocol):
+    """Outbox rows whose send may or may not have arrived."""
+
+    async def mark_uncertain(self, outbox_id: str) -> None:
+        """A send of this row timed out: it may have arrived."""
+        ...
+
+    async def possible_duplicates(self, kind: str | None = None, prefix: str | None = None) -> int:
+        """Rows sent after an attempt whose outcome was unknown."""
         ...

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from complaints.scrub import scrub_contacts
 from storage.cache import Lru
 from storage.errors import DuplicateInbound, StaleRecord
 from storage.migrations import load_migrations
@@ -50,6 +51,8 @@ from storage.sqlite_complaints import (
     anonymise,
 )
 from storage.sqlite_cso_inbox import CsoInboxTransactionMixin
+from storage.sqlite_inbox import InboxStoreMixin, InboxTransactionMixin, inbox_key
+from storage.sqlite_link import LinkCodeTransactionMixin
 from storage.sqlite_open311 import Open311StoreMixin
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
 from storage.sqlite_stats import StatsStoreMixin
@@ -206,10 +209,11 @@ def _stale_if_vanished(exc: Exception) -> Exception:
 
 
 def _claim(channel: str, message_id: str, stamp: str, db: sqlite3.Connection) -> None:
+    # Stored hashed: Meta's message ids embed the sender's phone number.
     cursor = db.execute(
         "INSERT INTO processed_inbound (channel, message_id, processed_at) VALUES (?, ?, ?) "
         "ON CONFLICT DO NOTHING",
-        (channel, message_id, stamp),
+        (channel, inbox_key(channel, message_id), stamp),
     )
     if cursor.rowcount != 1:
         raise DuplicateInbound(message_id)
@@ -298,7 +302,37 @@ def _delete_user(key: str, db: sqlite3.Connection) -> None:
     # Complaints stay, anonymous, for the CSOs' work; the conversation, reading history and
     # pending notices to this user go with the user row (ON DELETE CASCADE).
     anonymise(key, db)
+    _scrub_texts(key, db)
     db.execute("DELETE FROM users WHERE key = ?", (key,))
+
+
+def _scrub_texts(key: str, db: sqlite3.Connection) -> None:
+    """Phone numbers and e-mails the person typed leave her complaints, answers and forwards."""
+    for complaint_id, description, place in db.execute(
+        "SELECT id, description, place FROM complaints WHERE user_key = ?", (key,)
+    ).fetchall():
+        db.execute(
+            "UPDATE complaints SET description = ?, place = ? WHERE id = ?",
+            (scrub_contacts(description), place and scrub_contacts(place), complaint_id),
+        )
+        for question_id, answer in db.execute(
+            "SELECT id, answer FROM complaint_questions WHERE complaint_id = ? "
+            "AND answer IS NOT NULL",
+            (complaint_id,),
+        ).fetchall():
+            db.execute(
+                "UPDATE complaint_questions SET answer = ? WHERE id = ?",
+                (scrub_contacts(answer), question_id),
+            )
+        for row_id, payload in db.execute(
+            "SELECT id, payload FROM outbox WHERE payload LIKE ?", (f"%{complaint_id}%",)
+        ).fetchall():
+            data = json.loads(payload)
+            data["text"] = scrub_contacts(str(data.get("text", "")))
+            db.execute(
+                "UPDATE outbox SET payload = ? WHERE id = ?",
+                (json.dumps(data, ensure_ascii=False), row_id),
+            )
 
 
 def _enqueue(outbox_id: str, message: NewOutboxMessage, stamp: str, db: sqlite3.Connection) -> None:
@@ -350,6 +384,8 @@ class SqliteTransaction(
     BarometerTransactionMixin,
     CsoInboxTransactionMixin,
     AudioTransactionMixin,
+    InboxTransactionMixin,
+    LinkCodeTransactionMixin,
 ):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
@@ -372,7 +408,8 @@ class SqliteTransaction(
         cached = cache.get(user_key)
         if cached is not None:
             return Session(seen, cached[0], cached[1])
-        rows = await self._store.fetch_all(_SESSION_SQL, (channel, message_id, user_key, user_key))
+        hashed = inbox_key(channel, message_id) if message_id is not None else None
+        rows = await self._store.fetch_all(_SESSION_SQL, (channel, hashed, user_key, user_key))
         row = rows[0]
         user = _user(row[1:15]) if row[1] is not None else None
         conversation = _conversation((user_key, *row[15:20])) if row[15] is not None else None
@@ -463,6 +500,7 @@ class SqliteStore(
     CampaignStoreMixin,
     AudioStoreMixin,
     Open311StoreMixin,
+    InboxStoreMixin,
 ):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
@@ -476,6 +514,7 @@ class SqliteStore(
         # Recently processed message ids: redeliveries are caught before any work is done.
         self.recent: Lru[tuple[str, str], bool] = Lru(cache_size * 4)
         self._pending: list[tuple[Sequence[Op], asyncio.Future[None]]] = []
+        self.checkpoint_after_inbox = False
         self._flusher: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -531,6 +570,12 @@ class SqliteStore(
                 self.cache.drop(key)
             raise
         self._remember(tx)
+        if any(user is None for user in tx.users.values()):
+            # Someone was forgotten: the WAL still holds copies of her rows until a
+            # checkpoint; copy it back (secure_delete zeroes the freed pages) and empty it.
+            await self._run(_checkpoint)
+            # Her last inbound is still in the inbox until handled: checkpoint again then.
+            self.checkpoint_after_inbox = True
 
     async def _commit(self, ops: Sequence[Op]) -> None:
         """Queue a unit of work for the next group commit and wait for its outcome."""
@@ -797,6 +842,10 @@ class SqliteStore(
         await self._db.close()
 
 
+def _checkpoint(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+
 def _configure(db: sqlite3.Connection) -> None:
     # The busy timeout first: switching a fresh file to WAL needs a lock another process
     # starting at the same moment may hold.
@@ -805,6 +854,8 @@ def _configure(db: sqlite3.Connection) -> None:
     # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last commits only.
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows (a forgotten person's) are overwritten with zeros, not left in free pages.
+    db.execute("PRAGMA secure_delete = ON")
 
 
 _MIGRATIONS_TABLE = (

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from bot.channels.limits import BadJson, loads
 from bot.delivery import DeliveryWorker, RetryPolicy
 from handlers.engine import Engine
 from handlers.messages import Inbound, Location, Media, Reply
@@ -19,6 +20,7 @@ from storage.records import OutboxRecord
 CHANNEL = "console"
 WIDTH = 80
 _MEDIA_KINDS = ("photo", "voice", "document", "audio")
+MAX_LINE = 100_000  # characters: far above any message a person types
 
 
 class ConsoleSender:
@@ -55,9 +57,9 @@ def _text_field(obj: dict[str, Any], name: str, *, numeric_ok: bool = False) -> 
 def parse_line(line: str, now: datetime) -> Inbound:
     """Turn one JSON-lines input into an Inbound, or raise BadLine saying what is wrong."""
     try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise BadLine(f"not JSON: {exc.msg}") from None
+        obj = loads(line)
+    except BadJson as exc:
+        raise BadLine(str(exc)) from None
     if not isinstance(obj, dict):
         raise BadLine("expected a JSON object")
     sender = _text_field(obj, "from", numeric_ok=True)
@@ -72,9 +74,13 @@ def parse_line(line: str, now: datetime) -> Inbound:
         raise BadLine("give exactly one of 'text', 'choice', 'location', 'media'")
     location = None
     if (loc := obj.get("location")) is not None:
-        if not isinstance(loc, dict) or not all(
-            isinstance(loc.get(k), int | float) and not isinstance(loc.get(k), bool)
-            for k in ("lat", "lon")
+        if (
+            not isinstance(loc, dict)
+            or not all(
+                isinstance(loc.get(k), int | float) and not isinstance(loc.get(k), bool)
+                for k in ("lat", "lon")
+            )
+            or not (-90 <= loc["lat"] <= 90 and -180 <= loc["lon"] <= 180)
         ):
             raise BadLine('\'location\' must be {"lat": number, "lon": number}')
         location = Location(float(loc["lat"]), float(loc["lon"]))
@@ -138,19 +144,27 @@ class ConsoleChannel:
         """One JSON object out for every line in, in order; a bad line gets an error object."""
         number = 0
         while True:
-            line = await asyncio.to_thread(source.readline)
-            if not line:
+            line = await asyncio.to_thread(_read_line, source, MAX_LINE)
+            if line is None:
                 return
             number += 1
-            out: dict[str, Any]
-            try:
-                inbound = parse_line(line, self._clock())
-            except BadLine as exc:
-                out = {"in": number, "error": str(exc)}
-            else:
-                out = {"in": number, "replies": await self.exchange(inbound)}
+            out = (
+                await self._answer(number, line)
+                if line is not _TOO_LONG
+                else {"in": number, "error": f"line too long (more than {MAX_LINE} characters)"}
+            )
             sink.write(json.dumps(out, ensure_ascii=False) + "\n")
             sink.flush()
+
+    async def _answer(self, number: int, line: str) -> dict[str, Any]:
+        """The output object of one input line; nothing a line holds stops the loop."""
+        try:
+            inbound = parse_line(line, self._clock())
+        except BadLine as exc:
+            return {"in": number, "error": str(exc)}
+        except Exception as exc:  # a parse failure nobody foresaw: still one answer per line
+            return {"in": number, "error": f"unreadable line ({type(exc).__name__})"}
+        return {"in": number, "replies": await self.exchange(inbound)}
 
     async def run_interactive(self, user: str, source: TextIO = sys.stdin) -> None:
         """A chat in the terminal: numbered choices, typed numbers or words."""
@@ -168,6 +182,22 @@ class ConsoleChannel:
                 print()
                 return
             text = line
+
+
+_TOO_LONG = "\x00too long"
+
+
+def _read_line(source: TextIO, limit: int) -> str | None:
+    """The next line (None at the end); a line over `limit` is skipped whole, never held."""
+    try:
+        line = source.readline(limit + 1)
+        if len(line) <= limit or line.endswith("\n"):
+            return line or None
+        while (rest := source.readline(limit)) and not rest.endswith("\n"):
+            pass
+    except UnicodeDecodeError:
+        return "\x00"  # not UTF-8: answered as a line that is not JSON
+    return _TOO_LONG
 
 
 def _prompt(source: TextIO) -> str:

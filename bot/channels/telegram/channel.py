@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 from dataclasses import replace
 from typing import Any
@@ -15,6 +16,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 from aiohttp import web
 
+from bot.channels.limits import loads
 from bot.channels.telegram.convert import (
     CHANNEL,
     from_callback,
@@ -27,19 +29,35 @@ from bot.channels.telegram.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.telegram.sender import TelegramSender, load_choices
 from bot.channels.telegram.voice import TelegramVoice
 from bot.channels.voice import VoiceCache
-from bot.delivery import SendError
+from bot.inbox import DurableTurns, Held, InboxPump
 from handlers.audio_record import register_fetcher
 from handlers.engine import Engine, pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound, Reply
-from storage.records import NewOutboxMessage
 from storage.sqlite import SqliteStore
+from storage.sqlite_inbox import inbox_key
 
 log = logging.getLogger(__name__)
 
 ALERT_LIMIT = 200  # what Telegram shows in a callback answer
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+POLL_SECONDS = 25
+
+
+def _route(reply: Reply, private_to: str | None) -> Reply | None:
+    """Where a reply goes: None keeps it for the tapping member's alert."""
+    only_for = reply.only_for
+    if only_for is None:
+        return reply
+    if only_for == private_to:
+        return None
+    return replace(reply, chat=str(only_for))
+
+
+def _dump(update: Update) -> str:
+    """An update as Telegram sent it (field aliases such as `from`), for the inbox."""
+    return update.model_dump_json(exclude_unset=True, by_alias=True)
 
 
 def make_bot(token: str, api_url: str | None) -> Bot:
@@ -61,6 +79,10 @@ class TelegramChannel:
         self._store = store
         self._background: set[asyncio.Task[Any]] = set()
         self._chats = KeyedLocks()
+        self._turns = DurableTurns(engine, store, CHANNEL)
+        self._closing = asyncio.Event()
+        # Stored updates are handled from the inbox, so a crash loses none of them.
+        self.pump = InboxPump(store, {CHANNEL: self._process_stored})
         self.dispatcher = Dispatcher()
         router = Router(name="civicbot")
         router.message.register(self._on_message)
@@ -74,6 +96,7 @@ class TelegramChannel:
         self.sender.username = me.username
         if self.sender.voice is not None:
             register_fetcher(CHANNEL, self.sender.voice.fetch)
+        self.pump.start()
 
     async def _on_message(self, message: Message, event_update: Update) -> None:
         admin = await self._is_admin(message)
@@ -138,13 +161,14 @@ class TelegramChannel:
     async def handle(self, inbound: Inbound, private_to: str | None = None) -> list[str]:
         """Run the engine and send its replies; `close` waits for handlings in progress.
 
-        Replies only one member may see are returned when they are for `private_to` (the
-        member who tapped), else sent to that member's private chat, never to the group.
+        The turn and its replies commit together (replies as outbox rows), then the replies
+        go at once; what cannot go waits in the outbox. Replies only one member may see are
+        returned when they are for `private_to` (the member who tapped), else sent to that
+        member's private chat, never to the group.
         """
         task = asyncio.current_task()
         if task is not None:
             self._background.add(task)
-        private: list[str] = []
         # aiogram handles updates as concurrent tasks: one private chat's turns and their
         # replies go one after the other, so replies never interleave (A1, B1, A2).
         ordered = (
@@ -154,59 +178,75 @@ class TelegramChannel:
         )
         try:
             async with ordered:
-                replies = await self._engine.handle(inbound)
-                for reply in replies:
-                    await self._send_one(inbound, reply, private_to, private)
+                held, kept = await self._turns.handle(
+                    inbound, lambda reply: _route(reply, private_to)
+                )
+
+                async def blocked(item: Held) -> None:
+                    if inbound.chat_type == "private" and item.chat == inbound.chat_id:
+                        await self._store.mark_stopped(inbound.user_key)
+                    log.info("chat of %s is closed to the bot", pseudonym(inbound.user_key))
+
+                await self._turns.send(
+                    inbound, held, self.sender.send, direct=lambda _: True, on_blocked=blocked
+                )
         finally:
             if task is not None:
                 self._background.discard(task)
-        return private
-
-    async def _send_one(
-        self, inbound: Inbound, reply: Reply, private_to: str | None, private: list[str]
-    ) -> None:
-        """Deliver a reply; one meant for the tapping member only is kept for the tap."""
-        only_for = reply.only_for
-        if only_for is not None and only_for == private_to:
-            private.append(reply.text)
-        elif only_for is not None:
-            await self.deliver(inbound, replace(reply, chat=str(only_for)))
-        else:
-            await self.deliver(inbound, reply)
-
-    async def deliver(self, inbound: Inbound, reply: Reply) -> None:
-        """Send one reply now; if Telegram fails, the outbox retries it later."""
-        chat = reply.chat or inbound.chat_id
-        try:
-            await self.sender.send(chat, reply)
-        except SendError as exc:
-            if exc.blocked:
-                if inbound.chat_type == "private":
-                    await self._store.mark_stopped(inbound.user_key)
-                log.info("chat of %s is closed to the bot", pseudonym(inbound.user_key))
-            elif not exc.permanent:
-                # Nothing is lost: a reply that could not go now waits in the outbox.
-                async with self._store.transaction() as tx:
-                    tx.enqueue(
-                        NewOutboxMessage(
-                            channel=CHANNEL,
-                            chat_id=chat,
-                            kind="reply",
-                            payload=reply.to_dict(chat),
-                            user_key=inbound.user_key if chat == inbound.chat_id else None,
-                        ),
-                        utc_now(),
-                    )
-                log.warning("reply queued for retry: %s", exc)
-            else:
-                log.error("reply could not be sent: %s", exc)
+        return [reply.text for reply in kept]
 
     async def run_polling(self) -> None:
-        """Long polling until cancelled."""
+        """Long polling until `close`: an offset is confirmed only once its updates are stored."""
         await self.bot.delete_webhook(drop_pending_updates=False)
-        await self.dispatcher.start_polling(
-            self.bot, handle_signals=False, allowed_updates=ALLOWED_UPDATES
+        offset: int | None = None
+        failures = 0
+        while not self._closing.is_set():
+            fetch = asyncio.ensure_future(
+                self.bot.get_updates(
+                    offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
+                )
+            )
+            closing = asyncio.ensure_future(self._closing.wait())
+            await asyncio.wait({fetch, closing}, return_when=asyncio.FIRST_COMPLETED)
+            closing.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetch
+                return
+            try:
+                updates = fetch.result()
+                await self.store_updates(
+                    [
+                        (u.update_id, u.model_dump_json(exclude_unset=True, by_alias=True))
+                        for u in updates
+                    ]
+                )
+            except Exception as exc:
+                # Nothing confirmed: the same updates come again on the next call.
+                failures += 1
+                log.warning("telegram polling failed: %s", type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), timeout=min(30, failures))
+                continue
+            failures = 0
+            if updates:
+                offset = updates[-1].update_id + 1
+
+    async def store_updates(self, updates: list[tuple[int, str]]) -> None:
+        """Write updates to the durable inbox and wake the pump."""
+        if not updates:
+            return
+        await self._store.store_inbound(
+            [(CHANNEL, inbox_key(CHANNEL, str(uid)), payload) for uid, payload in updates],
+            utc_now(),
         )
+        self.pump.poke()
+
+    async def _process_stored(self, payload: str) -> None:
+        """Handle one stored update (the pump calls this, in the order they arrived)."""
+        update = Update.model_validate_json(payload, context={"bot": self.bot})
+        await self.dispatcher.feed_update(self.bot, update)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         """Register the webhook with its secret token."""
@@ -220,28 +260,25 @@ class TelegramChannel:
             if not hmac.compare_digest(given.encode(), secret.encode()):
                 return web.Response(status=401, text="wrong secret token")
             try:
-                update = Update.model_validate(await request.json(), context={"bot": self.bot})
+                data = loads(await request.read())
+                update = Update.model_validate(data, context={"bot": self.bot})
             except Exception:
                 log.warning("unreadable Telegram update ignored")
                 return web.Response(status=200)
-            # Answer at once; Telegram would resend an update that waits too long.
-            task = asyncio.create_task(self._feed(update))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            try:
+                await self.store_updates([(update.update_id, json.dumps(data))])
+            except Exception:
+                # Not stored: Telegram is told so, and sends the update again.
+                log.exception("a Telegram update could not be stored")
+                return web.Response(status=503)
             return web.Response(status=200)
 
         return handle
 
-    async def _feed(self, update: Update) -> None:
-        try:
-            await self.dispatcher.feed_update(self.bot, update)
-        except Exception:
-            log.exception("update %s failed", update.update_id)
-
     async def close(self) -> None:
-        """Stop polling, let updates in progress finish, then close the HTTP session."""
-        with contextlib.suppress(RuntimeError):  # polling was not running
-            await self.dispatcher.stop_polling()
+        """Stop polling, let stored updates in progress finish, then close the HTTP session."""
+        self._closing.set()
+        await self.pump.stop()
         pending = [task for task in self._background if task is not asyncio.current_task()]
         if pending:
             await asyncio.wait(pending, timeout=10)

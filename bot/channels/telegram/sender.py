@@ -210,7 +210,9 @@ class TelegramSender:
                 gone = any(words in exc.message.lower() for words in GONE)
                 raise SendError(exc.message, permanent=True, blocked=gone) from None
             except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
-                raise SendError(f"{type(exc).__name__}: {exc}") from None
+                # A timeout leaves the outcome unknown: the message may have gone.
+                unknown = isinstance(exc, TimeoutError) or "timeout" in str(exc).lower()
+                raise SendError(f"{type(exc).__name__}: {exc}", unknown=unknown) from None
         raise SendError("Telegram kept asking to wait")
 
 

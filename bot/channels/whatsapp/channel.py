@@ -5,28 +5,29 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from bot.channels.limits import BadJson, loads
 from bot.channels.whatsapp.convert import CHANNEL, Events, parse
 from bot.channels.whatsapp.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.whatsapp.sender import GraphConfig, WhatsAppSender
 from bot.channels.whatsapp.window import DeadHandler, Window
 from bot.delivery import SendError
+from bot.inbox import DurableTurns, Held, InboxPump
 from bot.settings import Settings
 from handlers.audio_record import register_fetcher
 from handlers.engine import Engine, pseudonym, utc_now
 from handlers.locks import KeyedLocks
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound
 from storage.cache import Lru
-from storage.records import NewOutboxMessage
 from storage.sqlite import SqliteStore
+from storage.sqlite_inbox import inbox_key
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,9 @@ class WhatsAppChannel:
         self._background: set[asyncio.Task[Any]] = set()
         # "More" taps bypass the engine, and so its deduplication: Meta redelivers them too.
         self._taps: Lru[str, bool] = Lru(4096)
+        self._turns = DurableTurns(engine, store, CHANNEL, clock)
+        # Stored bodies are handled from the inbox, so a crash loses none of them.
+        self.pump = InboxPump(store, {CHANNEL: self._process_stored})
 
     def __repr__(self) -> str:
         return f"WhatsAppChannel(sender={self.sender!r})"
@@ -81,6 +85,7 @@ class WhatsAppChannel:
         await self.window.load()
         if self.sender.media is not None:
             register_fetcher(CHANNEL, self.sender.media.fetch)
+        self.pump.start()
 
     async def verify(self, request: web.Request) -> web.Response:
         """GET: answer Meta's subscription handshake when the verify token matches."""
@@ -96,7 +101,7 @@ class WhatsAppChannel:
         return web.Response(status=403, text="verification failed")
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """POST: check the signature over the raw body, answer 200 at once, work in background."""
+        """POST: check the signature over the raw body, store it, then answer 200."""
         raw = await request.read()
         given = request.headers.get(SIGNATURE_HEADER)
         if not given:
@@ -106,21 +111,32 @@ class WhatsAppChannel:
             log.warning("whatsapp webhook with a wrong signature refused")
             return web.Response(status=403, text="wrong signature")
         try:
-            body = json.loads(raw)
-        except ValueError:
+            loads(raw)
+        except BadJson as exc:
+            log.warning("unreadable whatsapp webhook body (%d bytes): %s", len(raw), exc)
+            if exc.over_limit:
+                # Meta never sends such a body: whoever holds the secret is told so.
+                return web.Response(status=400, text="body too large or too deep")
             # Acknowledged all the same: Meta would otherwise resend the same bytes for days.
-            log.warning("unreadable whatsapp webhook body (%d bytes) ignored", len(raw))
             return web.Response(status=200)
-        events = parse(body, self._clock())
+        try:
+            # Stored before Meta hears of it: a crash after this loses nothing.
+            key = inbox_key(CHANNEL, hashlib.sha256(raw).hexdigest())
+            await self._store.store_inbound([(CHANNEL, key, raw.decode("utf-8"))], self._clock())
+        except Exception:
+            log.exception("a whatsapp webhook body could not be stored")
+            return web.Response(status=503)  # Meta sends it again
+        self.pump.poke()
+        return web.Response(status=200)
+
+    async def _process_stored(self, payload: str) -> None:
+        """Handle one stored webhook body (the pump calls this, in the order they arrived)."""
+        events = parse(loads(payload), self._clock())
         if events.skipped:
             log.warning(
                 "whatsapp webhook: %d item(s) of an unexpected shape ignored", events.skipped
             )
-        if events.inbounds or events.statuses:
-            task = asyncio.create_task(self._process(events))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-        return web.Response(status=200)
+        await self._process(events)
 
     async def _process(self, events: Events) -> None:
         for status in events.statuses:
@@ -148,7 +164,7 @@ class WhatsAppChannel:
             if choice is not None and choice.startswith(TOKEN_PREFIX):
                 stored = await self._store.load_token(choice.removeprefix(TOKEN_PREFIX))
                 inbound = replace(inbound, choice=stored or "expired:")
-            await self.deliver(inbound, await self._engine.handle(inbound))
+            await self._turn(inbound)
             # The engine has just recorded this message: the 24-hour window is open again.
             await self.window.wake(inbound.chat_id)
 
@@ -168,54 +184,38 @@ class WhatsAppChannel:
             return
         if not shown:
             # A list from before a cleanup: the engine answers as for any stale choice.
-            await self.deliver(
-                inbound, await self._engine.handle(replace(inbound, choice="expired:"))
-            )
+            await self._turn(replace(inbound, choice="expired:"))
 
-    async def deliver(self, inbound: Inbound, replies: list[Reply]) -> None:
-        """Send replies now; if WhatsApp fails, they wait in the outbox, still in order."""
-        queued = False
-        now = self._clock()
-        for position, reply in enumerate(replies):
-            chat = reply.chat or inbound.chat_id
-            if not queued and chat == inbound.chat_id:
-                try:
-                    await self.sender.reply(chat, reply)
-                    continue
-                except SendError as exc:
-                    if exc.blocked:
-                        await self._store.mark_stopped(inbound.user_key)
-                        log.info("%s cannot receive messages", pseudonym(inbound.user_key))
-                        return
-                    if exc.permanent:
-                        log.error("reply could not be sent: %s", exc)
-                        continue
-                    log.warning("reply queued for retry: %s", exc)
-            # After a failure the following replies queue too, so they cannot overtake it;
-            # a reply to another chat goes through the outbox and its 24-hour window rule.
-            queued = queued or chat == inbound.chat_id
-            async with self._store.transaction() as tx:
-                tx.enqueue(
-                    NewOutboxMessage(
-                        channel=CHANNEL,
-                        chat_id=chat,
-                        kind="reply",
-                        payload=reply.to_dict(chat),
-                        user_key=inbound.user_key if chat == inbound.chat_id else None,
-                    ),
-                    # The outbox sends in the order of these moments: keep them apart (and
-                    # all due now).
-                    now - timedelta(microseconds=len(replies) - position),
-                )
+    async def _turn(self, inbound: Inbound) -> None:
+        """The engine's turn and its replies committed together, then sent in order.
+
+        Replies to this chat go at once (inside the window by definition); replies to other
+        chats go through the delivery worker and its 24-hour window rule.
+        """
+        held, _ = await self._turns.handle(inbound)
+
+        async def blocked(_: Held) -> None:
+            await self._store.mark_stopped(inbound.user_key)
+            log.info("%s cannot receive messages", pseudonym(inbound.user_key))
+
+        await self._turns.send(
+            inbound,
+            held,
+            self.sender.reply,
+            direct=lambda item: item.chat == inbound.chat_id,
+            on_blocked=blocked,
+        )
 
     async def settle(self) -> None:
         """Wait (10 s at most) until the webhook calls received so far are fully handled."""
+        await self.pump.settle()
         pending = [task for task in self._background if task is not asyncio.current_task()]
         if pending:
             await asyncio.wait(pending, timeout=10)
 
     async def close(self) -> None:
         """Let messages in progress finish, then close the HTTP session."""
+        await self.pump.stop()
         await self.settle()
         await self.sender.close()
 

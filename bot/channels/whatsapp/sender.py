@@ -248,7 +248,11 @@ class WhatsAppSender:
                 async with self._session.post(self._url, json=body) as resp:
                     status, raw = resp.status, await resp.read()
             except (aiohttp.ClientError, TimeoutError) as exc:
-                raise SendError(f"WhatsApp unreachable: {type(exc).__name__}") from None
+                # Only a refused connection is sure not to have delivered anything.
+                unknown = not isinstance(exc, aiohttp.ClientConnectorError)
+                raise SendError(
+                    f"WhatsApp unreachable: {type(exc).__name__}", unknown=unknown
+                ) from None
             data = _json(raw)
             if status == 200:
                 try:
