@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from bot.ops import MeteredEngine, Metrics
 from bot.settings import Settings
 from bot.store import open_store
 from content.pack import ContentPack, PackError, load_pack
-from handlers.engine import Engine, EngineSettings, utc_now
+from handlers.engine import EngineSettings, utc_now
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class App:
     settings: Settings
     store: SqliteStore
     packs: PackHolder
-    engine: Engine
+    engine: MeteredEngine
 
     async def close(self) -> None:
         """Release the database."""
@@ -71,9 +72,10 @@ async def build_app(settings: Settings) -> App:
     store = await open_store(settings.db)
     # Platforms redeliver within minutes or hours; ids older than the retention are dead weight.
     await store.prune_inbound(utc_now() - timedelta(days=settings.inbound_retention_days))
-    engine = Engine(
+    engine = MeteredEngine(
         store,
         packs.get,
+        metrics=Metrics(),
         settings=EngineSettings(
             conversation_ttl=settings.conversation_ttl,
             max_text_length=settings.max_text_length,

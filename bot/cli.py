@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", default="local", help="votre identifiant en mode interactif")
     migrate = commands.add_parser("migrate", help="migrer la base puis quitter")
     migrate.add_argument("--db", type=Path, help=_DB_HELP)
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database to FILE, safely while the bot runs"
+    )
+    backup.add_argument("file", type=Path, metavar="FILE")
+    backup.add_argument("--db", type=Path, help=_DB_HELP)
 
     ask = commands.add_parser("ask", help="chercher dans le contenu (une ligne JSON par ligne lue)")
     ask.add_argument("query", nargs="?", help="la question ; sans elle, lire stdin")
@@ -254,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot import stats_cli
 
         return stats_cli.run(args, settings)
+    if args.command == "backup":
+        from bot import backup
+
+        return backup.run(settings.db, args.file)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "chat":

@@ -19,6 +19,7 @@ from bot.app import App
 from bot.campaigns.schedule import QuietHours
 from bot.delivery import DeliveryWorker, RetryPolicy, Sender
 from bot.open311 import add_open311_routes
+from bot.ops import add_ops_routes
 from handlers.complaint_deadlines import reroute_undelivered
 from handlers.engine import utc_now
 
@@ -32,10 +33,6 @@ def webhook_secret(token: str, configured: str | None) -> str:
     if configured:
         return configured
     return hmac.new(token.encode(), b"civicbot-telegram-webhook", hashlib.sha256).hexdigest()[:48]
-
-
-async def _health(_: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
 
 
 async def _telegram(
@@ -114,7 +111,7 @@ async def run_channels(app: App) -> int:
         loop.add_signal_handler(signum, stop.set)
     loop.add_signal_handler(signal.SIGHUP, app.packs.reload)
     web_app = web.Application()
-    web_app.router.add_get("/healthz", _health)
+    add_ops_routes(web_app, app.store, app.engine.metrics)
     open311_key = settings.open311_api_key
     add_open311_routes(
         web_app,
