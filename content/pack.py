@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,11 +30,9 @@ from content.schema import (
     Theme,
     ThemesFile,
 )
+from content.search import SearchIndex
 from content.strings import COMMANDS, Texts, flatten
 from content.text import fold
-
-if TYPE_CHECKING:
-    from content.search import SearchIndex
 
 BUNDLED_PACK = Path(__file__).parent / "packs" / "mali"
 M = TypeVar("M", bound=BaseModel)
@@ -143,8 +141,6 @@ class ContentPack:
     def search(self) -> SearchIndex:
         """The search index over every article, built on first use."""
         if not self._search:
-            from content.search import SearchIndex
-
             self._search.append(SearchIndex.build(self))
         return self._search[0]
 

@@ -15,15 +15,24 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from rapidfuzz import fuzz, process
 
 from content.text import fold
 
 if TYPE_CHECKING:
-    from content.pack import ContentPack
     from content.schema import Article
+
+
+class Indexable(Protocol):
+    """What the index needs of a pack: its articles (so search does not import the pack)."""
+
+    @property
+    def articles(self) -> Mapping[str, Article]:
+        """Every article, by id."""
+        ...
+
 
 # SMS and phone spellings -> the word they stand for (after folding).
 SMS: Mapping[str, str] = {
@@ -340,7 +349,7 @@ class SearchIndex:
         self._expand = lru_cache(maxsize=20_000)(self._expansions)
 
     @classmethod
-    def build(cls, pack: ContentPack) -> SearchIndex:
+    def build(cls, pack: Indexable) -> SearchIndex:
         """Index every article of a pack (all languages: people mix them)."""
         ids = list(pack.articles)
         postings: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))

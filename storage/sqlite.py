@@ -314,6 +314,8 @@ def _record_search(search: SearchRecord, db: sqlite3.Connection) -> None:
 class SqliteTransaction(ComplaintTransactionMixin, QuizTransactionMixin, BarometerTransactionMixin):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
+    _store: SqliteStore
+
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
         self.ops: list[Op] = []

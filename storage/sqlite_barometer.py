@@ -7,14 +7,12 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from storage.barometer_records import BarometerAnswers, BarometerRound, RoundStatus
 from storage.errors import StaleRecord
 from storage.records import from_iso, iso
-
-if TYPE_CHECKING:
-    from storage.sqlite import SqliteStore
+from storage.sqlite_reader import Reader
 
 _ROUND = (
     "id, communes, opens_at, closes_at, status, created_at, partner_id, results, actions, "
@@ -54,7 +52,7 @@ def _expect_one(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> No
 class BarometerTransactionMixin:
     """Barometer reads and queued writes of a unit of work."""
 
-    _store: SqliteStore
+    _store: Reader
     ops: list[Any]
 
     async def barometer_round(self, round_id: str) -> BarometerRound | None:

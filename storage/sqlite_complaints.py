@@ -7,14 +7,12 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from complaints.lifecycle import Action, Status, changed_columns, next_status
 from storage.errors import StaleRecord
 from storage.records import ComplaintRecord, QuestionRecord, from_iso, iso
-
-if TYPE_CHECKING:
-    from storage.sqlite import SqliteStore
+from storage.sqlite_reader import Reader
 
 COMPLAINT_COLUMNS = (
     "id, reference, user_key, channel, chat_id, lang, category, commune, place, description, "
@@ -193,7 +191,7 @@ def anonymise(user_key: str, db: sqlite3.Connection) -> None:
 class ComplaintTransactionMixin:
     """Complaint reads and queued writes of a unit of work."""
 
-    _store: SqliteStore
+    _store: Reader
     ops: list[Any]
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -7,13 +7,11 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storage.errors import StaleRecord
 from storage.records import CircleQuizRecord, GroupQuizRecord, from_iso, iso
-
-if TYPE_CHECKING:
-    from storage.sqlite import SqliteStore
+from storage.sqlite_reader import Reader
 
 _GROUP = "id, channel, chat_id, quiz_id, seed, position, deadline, started_at, status, question_row"
 _CIRCLE_QUIZ = "id, circle_id, quiz_id, deadline, started_at, status"
@@ -42,7 +40,7 @@ def _expect_one(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> No
 class QuizTransactionMixin:
     """Quiz reads and queued writes of a unit of work."""
 
-    _store: SqliteStore
+    _store: Reader
     ops: list[Any]
 
     def _w(self, sql: str, *params: Any) -> None:
