@@ -1,10 +1,11 @@
-"""Storage contract tests against the SQLite implementation."""
+"""Storage contract tests for the core port, run unchanged against SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,12 @@ from storage.records import ConversationRecord, NewOutboxMessage, UserRecord
 from storage.sqlite import SqliteStore
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(backend_store: Any) -> Any:
+    """Each contract test runs once per backend (tests/conftest.py BACKENDS)."""
+    return backend_store
 
 
 def user(key: str = "telegram:42", **changes: object) -> UserRecord:
