@@ -34,6 +34,9 @@ from storage.records import ConversationRecord, UserRecord
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# A turn whose shared record changed under it runs again on fresh data; with many members
+# pressing buttons on one complaint, a second change during the retry happens now and then.
+TURN_ATTEMPTS = 3
 
 
 def utc_now() -> datetime:
@@ -109,13 +112,23 @@ class Engine:
         lang = inbound.lang_hint if inbound.lang_hint in pack.languages else None
         try:
             async with self._locks.hold(inbound.user_key):
-                try:
-                    turn = await self._attempt(inbound, pack)
-                except StaleRecord:
-                    # A shared record (a complaint, a group quiz) changed since this turn read
-                    # it: its writes were rolled back. Once more, on fresh data.
-                    log.info("turn of %s retried on fresh data", pseudonym(inbound.user_key))
-                    turn = await self._attempt(inbound, pack, retried=True)
+                for attempt in range(TURN_ATTEMPTS):
+                    try:
+                        turn = await self._attempt(inbound, pack, retried=attempt > 0)
+                        break
+                    except StaleRecord:
+                        # A shared record (a complaint, a group quiz) changed since this turn
+                        # read it: its writes were rolled back. Again, on fresh data.
+                        if attempt + 1 == TURN_ATTEMPTS:
+                            raise
+                        log.info("turn of %s retried on fresh data", pseudonym(inbound.user_key))
+        except StaleRecord:
+            # Changed under every try (many people pressing on one record at once): nothing was
+            # written, and the person is told so rather than shown an error.
+            log.info(
+                "turn of %s gave up after %d tries", pseudonym(inbound.user_key), TURN_ATTEMPTS
+            )
+            return [Reply(text=pack.texts.get(lang, "error.changed_meanwhile"))]
         except DuplicateInbound:
             # Another process handled the same message meanwhile; its turn won.
             log.info("duplicate inbound from %s rolled back", pseudonym(inbound.user_key))

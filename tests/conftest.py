@@ -69,32 +69,10 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
     pg_server.drop(name)
 
 
-# The storage backends the contract tests run on; each test runs once per backend.
-BACKENDS = ["sqlite", "postgresql"]
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only(reason): a contract test for a port the PostgreSQL store lacks"
     )
-
-
-@pytest.fixture(params=BACKENDS)
-async def backend_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
-    """A fresh, migrated store of each backend, for the storage contract tests."""
-    if request.param == "sqlite":
-        sqlite = await SqliteStore.open(tmp_path / "bot.sqlite3")
-        yield sqlite
-        await sqlite.close()
-        return
-    marker = request.node.get_closest_marker("sqlite_only")
-    if marker is not None:
-        pytest.skip(f"SQLite only: {marker.kwargs.get('reason') or marker.args[0]}")
-    from storage.postgres.store import PostgresStore
-
-    postgres = await PostgresStore.open(request.getfixturevalue("pg_url"))
-    yield postgres
-    await postgres.close()
 
 
 def make_engine(

@@ -1,25 +1,19 @@
-"""Storage contract tests for the core port, run unchanged against SQLite and PostgreSQL."""
+"""Storage contract tests, run against every backend of tests/storage_backends.py."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from storage.ports import DuplicateInbound, Session
 from storage.records import ConversationRecord, NewOutboxMessage, UserRecord
 from storage.sqlite import SqliteStore
+from tests.storage_backends import store as store  # every test runs on every backend
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(backend_store: Any) -> Any:
-    """Each contract test runs once per backend (tests/conftest.py BACKENDS)."""
-    return backend_store
 
 
 def user(key: str = "telegram:42", **changes: object) -> UserRecord:

@@ -13,7 +13,7 @@ import pytest
 from storage.errors import DuplicateInbound
 from storage.records import ConversationRecord
 from storage.sqlite import SqliteStore
-from tests.conftest import BACKENDS
+from tests.storage_backends import BACKENDS
 from tests.test_storage import NOW, notice, user
 
 
@@ -25,7 +25,7 @@ async def _open(backend: str, request: pytest.FixtureRequest, tmp_path: Path) ->
     return await PostgresStore.open(request.getfixturevalue("pg_url"))
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=sorted(BACKENDS))
 async def two(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Any, Any]]:
     """Two stores on one database, as two bot processes would hold them."""
     first = await _open(request.param, request, tmp_path)
