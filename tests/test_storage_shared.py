@@ -144,3 +144,33 @@ async def test_processes_starting_together_migrate_once(pg_url: str) -> None:
     finally:
         for store in stores:
             await store.close()
+
+
+def test_migrate_command_on_postgresql(pg_url: str) -> None:
+    import subprocess
+    import sys
+
+    def migrate() -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "migrate", "--db", pg_url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    assert "applied" in migrate()
+    assert "up to date" in migrate()
+
+
+async def test_the_store_builder_picks_postgresql_for_its_url(pg_url: str, tmp_path: Path) -> None:
+    from bot.store import open_store
+    from storage.postgres.store import PostgresStore
+
+    # Through pathlib (the settings type the database as a path) the URL still works.
+    for target in (pg_url, Path(pg_url)):
+        opened = await open_store(target)
+        assert isinstance(opened, PostgresStore)
+        await opened.close()
+    sqlite = await open_store(tmp_path / "bot.sqlite3")
+    assert isinstance(sqlite, SqliteStore)
+    await sqlite.close()
