@@ -30,7 +30,6 @@ def complaint() -> ComplaintRecord:
     )
 
 
-@pytest.mark.sqlite_only(reason="complaints port not yet on PostgreSQL")
 async def test_a_transition_applies_from_the_status_read(store: Any) -> None:
     async with store.transaction() as tx:
         tx.insert_complaint(complaint())
@@ -41,7 +40,6 @@ async def test_a_transition_applies_from_the_status_read(store: Any) -> None:
     assert record.status == "resolved" and record.resolved_at == NOW
 
 
-@pytest.mark.sqlite_only(reason="complaints port not yet on PostgreSQL")
 async def test_a_transition_from_a_stale_status_changes_nothing(store: Any) -> None:
     async with store.transaction() as tx:
         tx.insert_complaint(complaint())
@@ -57,7 +55,6 @@ async def test_a_transition_from_a_stale_status_changes_nothing(store: Any) -> N
     assert record.status == "acknowledged"
 
 
-@pytest.mark.sqlite_only(reason="complaints port not yet on PostgreSQL")
 async def test_a_voice_is_an_increment_kept_through_a_transition(store: Any) -> None:
     async with store.transaction() as tx:
         tx.save_user(UserRecord("test:1", "test", "1", NOW, NOW))

@@ -25,6 +25,11 @@ import asyncpg
 
 from storage.errors import DuplicateInbound, StaleRecord
 from storage.ports_core import Session
+from storage.postgres.complaints import (
+    PgComplaintStoreMixin,
+    PgComplaintTransactionMixin,
+    anonymise,
+)
 from storage.postgres.migrations import load_pg_migrations
 from storage.records import (
     ConversationRecord,
@@ -132,7 +137,7 @@ def _translate(exc: Exception) -> Exception:
     return exc
 
 
-class PostgresTransaction:
+class PostgresTransaction(PgComplaintTransactionMixin):
     """A unit of work on one pooled connection: reads now, writes queued until the commit."""
 
     def __init__(self, store: PostgresStore) -> None:
@@ -258,7 +263,9 @@ class PostgresTransaction:
         """Delete a user and everything that hangs off them."""
 
         async def delete(conn: asyncpg.Connection) -> None:
-            # The conversation, reading history and pending notices go with the row (CASCADE).
+            # Complaints stay, anonymous, for the CSOs' work; the conversation, reading history
+            # and pending notices to this user go with the user row (ON DELETE CASCADE).
+            await anonymise(key, conn)
             await conn.execute("DELETE FROM users WHERE key = $1", key)
 
         self.ops.append(delete)
@@ -360,7 +367,7 @@ def _updater(key: str, changes: dict[str, Any]) -> Op:
     return update
 
 
-class PostgresStore:
+class PostgresStore(PgComplaintStoreMixin):
     """A pool of connections to one PostgreSQL database, shared by any number of processes."""
 
     def __init__(self, pool: asyncpg.Pool, where: str) -> None:
