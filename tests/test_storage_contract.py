@@ -67,7 +67,6 @@ async def test_a_voice_is_an_increment_kept_through_a_transition(store: Any) -> 
     assert (record.status, record.voices) == ("acknowledged", 2)
 
 
-@pytest.mark.sqlite_only(reason="quizzes port not yet on PostgreSQL")
 async def test_a_group_quiz_advances_only_from_the_position_read(store: Any) -> None:
     run = GroupQuizRecord(
         "q1", "test", "grp", "redevabilite", 1, 0, NOW + timedelta(seconds=30), NOW

@@ -31,6 +31,7 @@ from storage.postgres.complaints import (
     anonymise,
 )
 from storage.postgres.migrations import load_pg_migrations
+from storage.postgres.quizzes import PgQuizStoreMixin, PgQuizTransactionMixin
 from storage.records import (
     ConversationRecord,
     NewOutboxMessage,
@@ -137,7 +138,7 @@ def _translate(exc: Exception) -> Exception:
     return exc
 
 
-class PostgresTransaction(PgComplaintTransactionMixin):
+class PostgresTransaction(PgComplaintTransactionMixin, PgQuizTransactionMixin):
     """A unit of work on one pooled connection: reads now, writes queued until the commit."""
 
     def __init__(self, store: PostgresStore) -> None:
@@ -367,7 +368,7 @@ def _updater(key: str, changes: dict[str, Any]) -> Op:
     return update
 
 
-class PostgresStore(PgComplaintStoreMixin):
+class PostgresStore(PgComplaintStoreMixin, PgQuizStoreMixin):
     """A pool of connections to one PostgreSQL database, shared by any number of processes."""
 
     def __init__(self, pool: asyncpg.Pool, where: str) -> None:
