@@ -25,6 +25,7 @@ import asyncpg
 
 from storage.errors import DuplicateInbound, StaleRecord
 from storage.ports_core import Session
+from storage.postgres.barometer import PgBarometerStoreMixin, PgBarometerTransactionMixin
 from storage.postgres.complaints import (
     PgComplaintStoreMixin,
     PgComplaintTransactionMixin,
@@ -138,7 +139,9 @@ def _translate(exc: Exception) -> Exception:
     return exc
 
 
-class PostgresTransaction(PgComplaintTransactionMixin, PgQuizTransactionMixin):
+class PostgresTransaction(
+    PgComplaintTransactionMixin, PgQuizTransactionMixin, PgBarometerTransactionMixin
+):
     """A unit of work on one pooled connection: reads now, writes queued until the commit."""
 
     def __init__(self, store: PostgresStore) -> None:
@@ -368,7 +371,7 @@ def _updater(key: str, changes: dict[str, Any]) -> Op:
     return update
 
 
-class PostgresStore(PgComplaintStoreMixin, PgQuizStoreMixin):
+class PostgresStore(PgComplaintStoreMixin, PgQuizStoreMixin, PgBarometerStoreMixin):
     """A pool of connections to one PostgreSQL database, shared by any number of processes."""
 
     def __init__(self, pool: asyncpg.Pool, where: str) -> None:
