@@ -28,6 +28,7 @@ from bot.campaigns.model import Campaign, load_campaign
 from bot.campaigns.schedule import LEAD
 from bot.delivery import DeliveryWorker
 from handlers.messages import Reply
+from storage.records import OutboxRecord
 from storage.sqlite import SqliteStore
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "campaigns" / "eid-10-decembre.yaml"
@@ -42,7 +43,7 @@ class NullSender:
     def __init__(self) -> None:
         self.count = 0
 
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
         self.count += 1
         return str(self.count)
 

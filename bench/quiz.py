@@ -54,7 +54,7 @@ async def main() -> None:
             "SELECT COUNT(*), COUNT(DISTINCT user_key) FROM group_answers"
         )
         await store.close()
-    private = sum(1 for rs in replies for r in rs if r.extra.get("only_for"))
+    private = sum(1 for rs in replies for r in rs if r.only_for)
     total, distinct = recorded[0]
     print(f"group quiz: {MEMBERS} members tapping at once, plus 50 second taps")
     print(f"  answers recorded {total} (distinct members {distinct}; expected {MEMBERS})")

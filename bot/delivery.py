@@ -54,8 +54,12 @@ class SendError(Exception):
 class Sender(Protocol):
     """A channel's way of sending a message to a chat."""
 
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
-        """Send; return the platform's message id if it gives one, raise SendError if not."""
+    async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
+        """Send; return the platform's message id if it gives one, raise SendError if not.
+
+        `row` is the outbox row being delivered (its kind, dedupe key, attempts), None for a
+        direct reply: a channel need not guess what it sends from the payload.
+        """
         ...
 
 
@@ -148,7 +152,7 @@ class DeliveryWorker:
             return HELD
         sender = self._senders[row.channel]
         try:
-            platform_id = await sender.send(row.chat_id, Reply.from_dict(row.payload))
+            platform_id = await sender.send(row.chat_id, Reply.from_dict(row.payload), row)
         except SendError as exc:
             now = self._clock()
             retry = (

@@ -135,7 +135,8 @@ async def forward(
             reply = Reply(
                 text=text,
                 choices=cso_buttons(pack, complaint),
-                extra={"complaint": complaint.id, "partner": partner_id},
+                complaint=complaint.id,
+                partner=partner_id,
             )
             tx.enqueue(NewOutboxMessage(channel, chat, "forward", reply.to_dict(chat)), now)
             for kind, ref in complaint.media:

@@ -236,7 +236,8 @@ class Engine:
                 turn.replies.append(
                     Reply(
                         text=turn.t("group.private_only"),
-                        extra={"open_private": "group", "open_private_label": turn.t("group.open")},
+                        open_private="group",
+                        open_private_label=turn.t("group.open"),
                     )
                 )
             return

@@ -153,7 +153,7 @@ class GroupQuizFlow(Flow):
 
 
 def _private(text: str, user_id: str) -> Reply:
-    return Reply(text=text, extra={"only_for": user_id})
+    return Reply(text=text, only_for=user_id)
 
 
 async def finish(

@@ -92,9 +92,22 @@ class Choice:
     short_label: str | None = None
 
 
+# Reply fields stored in the outbox payload under their own JSON key (the same keys as the
+# free `extra` dict used before, so rows written by earlier versions still read back).
+_TYPED = ("only_for", "edit_of", "open_private", "open_private_label", "template", "complaint")
+_JSON_KEYS = {"template": "whatsapp_template"}
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """Something the bot says; `chat=None` means the chat the inbound came from."""
+    """Something the bot says; `chat=None` means the chat the inbound came from.
+
+    Typed fields say what channels need: `only_for` (a group member who alone sees it),
+    `edit_of` (the outbox row whose message this one replaces), `open_private` and its label
+    (a button that opens the private chat), `template` (the WhatsApp template to use outside
+    the 24-hour window), `complaint` and `partner` (what a CSO forward is about). `extra`
+    keeps anything else a channel stored in the payload.
+    """
 
     text: str
     choices: tuple[Choice, ...] = ()
@@ -102,6 +115,28 @@ class Reply:
     channel: str | None = None
     media: Media | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    only_for: str | None = None
+    edit_of: str | None = None
+    open_private: str | None = None
+    open_private_label: str | None = None
+    template: str | None = None
+    complaint: str | None = None
+    partner: str | None = None
+
+    def __post_init__(self) -> None:
+        # Code that still passes these in `extra` gets the typed field all the same.
+        lifted = {
+            name: self.extra[_JSON_KEYS.get(name, name)]
+            for name in (*_TYPED, "partner")
+            if _JSON_KEYS.get(name, name) in self.extra and getattr(self, name) is None
+        }
+        if lifted:
+            for name, value in lifted.items():
+                object.__setattr__(self, name, str(value))
+            keys = {_JSON_KEYS.get(name, name) for name in lifted}
+            object.__setattr__(
+                self, "extra", {k: v for k, v in self.extra.items() if k not in keys}
+            )
 
     def to_dict(self, default_chat: str) -> dict[str, Any]:
         """Serialise for JSON lines and the outbox."""
@@ -115,6 +150,10 @@ class Reply:
             out["channel"] = self.channel
         if self.media:
             out["media"] = {"kind": self.media.kind, "ref": self.media.ref}
+        for name in (*_TYPED, "partner"):
+            value = getattr(self, name)
+            if value is not None:
+                out[_JSON_KEYS.get(name, name)] = value
         out.update(self.extra)
         return out
 
@@ -132,5 +171,6 @@ class Reply:
             chat=data.get("chat"),
             channel=data.get("channel"),
             media=Media(media["kind"], media["ref"]) if media else None,
+            # The typed fields are lifted out of these by __post_init__.
             extra={k: v for k, v in data.items() if k not in known},
         )

@@ -56,7 +56,7 @@ async def _close_question(
             count=count,
         )
         # The question itself is edited: the answer and a count, never who answered what.
-        post(tx, run, Reply(text=closed, extra={"edit_of": run.question_row or ""}), now)
+        post(tx, run, Reply(text=closed, edit_of=run.question_row or ""), now)
         if run.position + 1 < len(quiz.questions):
             following = replace(
                 run, position=run.position + 1, deadline=now + timedelta(seconds=quiz.seconds)

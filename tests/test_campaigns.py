@@ -18,7 +18,7 @@ from bot.delivery import DeliveryWorker
 from content.pack import ContentPack
 from handlers.engine import Engine
 from handlers.messages import Reply
-from storage.records import NewOutboxMessage, UserRecord, from_iso
+from storage.records import NewOutboxMessage, OutboxRecord, UserRecord, from_iso
 from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock
 
@@ -35,7 +35,7 @@ class Recorder:
         self.log = log
         self.channel = channel
 
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
         self.log.append((self.channel, chat_id, reply))
         return f"{self.channel}-{len(self.log)}"
 

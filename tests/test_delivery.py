@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.delivery import DeliveryWorker, RetryPolicy, SendError
 from handlers.messages import Reply
-from storage.records import NewOutboxMessage
+from storage.records import NewOutboxMessage, OutboxRecord
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.storage_backends import store as store  # each test on every backend
@@ -23,7 +23,7 @@ class FlakySender:
         self.delivered: list[tuple[str, Reply]] = []
         self.calls = 0
 
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
         self.calls += 1
         if self.calls <= self.failures:
             raise self.error
@@ -116,7 +116,9 @@ async def test_unexpected_exception_is_retried_not_lost(
     row_id = await enqueue(store, clock)
 
     class Broken:
-        async def send(self, chat_id: str, reply: Reply) -> str | None:
+        async def send(
+            self, chat_id: str, reply: Reply, row: OutboxRecord | None = None
+        ) -> str | None:
             raise ValueError("bug in a channel")
 
     await DeliveryWorker(store, {"console": Broken()}, clock=clock).run_once()
@@ -161,7 +163,9 @@ async def test_chats_are_served_side_by_side_each_in_order(
             self.most = 0
             self.order: list[tuple[str, str]] = []
 
-        async def send(self, chat_id: str, reply: Reply) -> str | None:
+        async def send(
+            self, chat_id: str, reply: Reply, row: OutboxRecord | None = None
+        ) -> str | None:
             self.active += 1
             self.most = max(self.most, self.active)
             await asyncio.sleep(0.01)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.delivery import DeliveryWorker, SendError
 from handlers.messages import Reply
-from storage.records import NewOutboxMessage
+from storage.records import NewOutboxMessage, OutboxRecord
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 
@@ -20,7 +20,7 @@ class OnceBroken:
         self.failed = False
         self.delivered: list[tuple[str, str]] = []
 
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
         if reply.text == self.broken_text and not self.failed:
             self.failed = True
             raise SendError("network down")
@@ -68,7 +68,9 @@ async def test_a_dead_row_does_not_block_its_chat(store: SqliteStore, clock: Fak
     await _queue(store, clock, [("cso", "perdu"), ("cso", "suivant")])
 
     class Refused(OnceBroken):
-        async def send(self, chat_id: str, reply: Reply) -> str | None:
+        async def send(
+            self, chat_id: str, reply: Reply, row: OutboxRecord | None = None
+        ) -> str | None:
             if reply.text == "perdu":
                 raise SendError("message too long", permanent=True)
             return await super().send(chat_id, reply)
@@ -106,3 +108,25 @@ async def test_a_running_worker_prunes_old_inbound_ids(
     )
     assert await worker.prune_if_due() == 1
     assert await store.fetch_all("SELECT message_id FROM processed_inbound") == [("new",)]
+
+
+async def test_the_sender_is_given_the_row_it_sends(store: SqliteStore, clock: FakeClock) -> None:
+    # Two rows with the same text: only the row itself says which is the campaign.
+    async with store.transaction() as tx:
+        for kind in ("notice", "campaign"):
+            tx.enqueue(
+                NewOutboxMessage("console", "c1", kind, Reply(text="Même texte").to_dict("c1")),
+                clock(),
+            )
+    seen: list[str] = []
+
+    class Recording(OnceBroken):
+        async def send(
+            self, chat_id: str, reply: Reply, row: OutboxRecord | None = None
+        ) -> str | None:
+            assert row is not None and row.chat_id == chat_id
+            seen.append(row.kind)
+            return await super().send(chat_id, reply, row)
+
+    await DeliveryWorker(store, {"console": Recording("")}, clock=clock).run_once()
+    assert seen == ["notice", "campaign"]

@@ -17,6 +17,7 @@ from content.pack import ContentPack
 from handlers.complaint_deadlines import check_deadlines
 from handlers.engine import Engine, EngineSettings
 from handlers.messages import Inbound, Location, Media
+from storage.records import OutboxRecord
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.storage_backends import store as store  # each test on every backend
@@ -416,7 +417,9 @@ async def test_a_cso_chat_that_never_receives_hands_over_to_the_desk(world: Worl
     from handlers.messages import Reply
 
     class Unreachable:
-        async def send(self, chat_id: str, reply: Reply) -> str | None:
+        async def send(
+            self, chat_id: str, reply: Reply, row: OutboxRecord | None = None
+        ) -> str | None:
             raise SendError("chat unreachable")
 
     await world.link("bureau-programme", "desk", member="desk-lead")

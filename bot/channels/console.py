@@ -14,6 +14,7 @@ from bot.delivery import DeliveryWorker, RetryPolicy
 from handlers.engine import Engine
 from handlers.messages import Inbound, Location, Media, Reply
 from storage.ports import Store
+from storage.records import OutboxRecord
 
 CHANNEL = "console"
 WIDTH = 80
@@ -26,7 +27,7 @@ class ConsoleSender:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
 
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
         """Collect one message."""
         self.sent.append(reply.to_dict(chat_id))
         return None

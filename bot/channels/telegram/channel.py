@@ -158,7 +158,7 @@ class TelegramChannel:
         self, inbound: Inbound, reply: Reply, private_to: str | None, private: list[str]
     ) -> None:
         """Deliver a reply; one meant for the tapping member only is kept for the tap."""
-        only_for = reply.extra.get("only_for")
+        only_for = reply.only_for
         if only_for is not None and only_for == private_to:
             private.append(reply.text)
         elif only_for is not None:

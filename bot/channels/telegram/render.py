@@ -68,8 +68,8 @@ def rows(buttons: list[Button]) -> list[list[Button]]:
 
 def open_private_link(reply: Reply, username: str | None) -> Button | None:
     """A URL button into the private chat, for group commands that need privacy."""
-    payload = reply.extra.get("open_private")
+    payload = reply.open_private
     if not payload or not username:
         return None
-    text = str(reply.extra.get("open_private_label") or "Open")
+    text = reply.open_private_label or "Open"
     return Button(text=text, url=f"https://t.me/{username}?start={payload}")

@@ -39,6 +39,7 @@ from bot.delivery import SendError
 from handlers.locks import KeyedLocks
 from handlers.messages import Choice, Reply
 from storage.cache import Lru
+from storage.records import OutboxRecord
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class TelegramSender:
         # Menus repeat all day: build each keyboard once (tokens are derived, so stable).
         self._keyboards: Lru[tuple[object, ...], InlineKeyboardMarkup | None] = Lru(2048)
 
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
         """Send a reply (in parts if long); return the last Telegram message id."""
         async with self._chats.hold(chat_id):
             edited = await self._edit(chat_id, reply)
@@ -95,7 +96,7 @@ class TelegramSender:
 
     async def _edit(self, chat_id: str, reply: Reply) -> str | None:
         """A reply that replaces an earlier message (a closed quiz question) edits it."""
-        row_id = reply.extra.get("edit_of")
+        row_id = reply.edit_of
         row = await self._store.get_outbox(str(row_id)) if row_id else None
         if row is None or not row.platform_message_id:
             return None
@@ -131,8 +132,12 @@ class TelegramSender:
         self, choices: tuple[Choice, ...], page: int, reply: Reply | None = None
     ) -> InlineKeyboardMarkup | None:
         """Page `page` of the keyboard for these choices (8 buttons at most)."""
-        extra = reply.extra if reply else {}
-        key = (choices, page, extra.get("open_private"), extra.get("open_private_label"))
+        key = (
+            choices,
+            page,
+            reply.open_private if reply else None,
+            reply.open_private_label if reply else None,
+        )
         if key in self._keyboards:
             return self._keyboards.get(key)
         built = await self._build_markup(choices, page, reply)

@@ -33,6 +33,7 @@ from bot.delivery import SendError
 from handlers.engine import pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Choice, Reply, user_key
+from storage.records import OutboxRecord
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -115,10 +116,10 @@ class WhatsAppSender:
             await self._session.close()
             self._session = None
 
-    async def send(self, chat_id: str, reply: Reply) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
         """Send an outbox row: free-form inside the 24-hour window, else a template, else wait."""
         async with self._chats.hold(chat_id):
-            decision = await self.window.decide(chat_id, reply)
+            decision = await self.window.decide(chat_id, reply, row=row)
             if decision.mode == "free":
                 await self._pair_slot(chat_id)
                 try:

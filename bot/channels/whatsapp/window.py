@@ -107,7 +107,9 @@ class Window:
         )
         self.waiting = {str(row[0]) for row in rows}
 
-    async def decide(self, chat_id: str, reply: Reply, *, refused: bool = False) -> Decision:
+    async def decide(
+        self, chat_id: str, reply: Reply, *, refused: bool = False, row: OutboxRecord | None = None
+    ) -> Decision:
         """Free-form inside the window; outside (or `refused` by Meta), a template or a wait."""
         rows = await self._store.fetch_all(
             "SELECT language, last_inbound_at FROM users WHERE key = ?",
@@ -119,10 +121,10 @@ class Window:
         closed_at = from_iso(closed) if isinstance(closed, str) else None
         if not refused and is_open(last, closed_at, self._clock()):
             return Decision("free")
-        kind = await self._kind(chat_id, reply)
+        # The worker says which row it sends; only a direct reply has no row (its kind: reply).
+        kind = row.kind if row is not None else await self._kind(chat_id, reply)
         # A campaign may name its own approved template; other kinds use the settings' one.
-        own = reply.extra.get("whatsapp_template")
-        name = own if isinstance(own, str) and own else self._templates.get(kind)
+        name = reply.template or self._templates.get(kind)
         if name is None:
             return Decision("wait", kind)
         chosen = language if language in self._languages else self._languages[0]
