@@ -26,6 +26,7 @@ import asyncpg
 from storage.errors import DuplicateInbound, StaleRecord
 from storage.ports_core import Session
 from storage.postgres.barometer import PgBarometerStoreMixin, PgBarometerTransactionMixin
+from storage.postgres.campaigns import PgCampaignStoreMixin
 from storage.postgres.complaints import (
     PgComplaintStoreMixin,
     PgComplaintTransactionMixin,
@@ -371,7 +372,9 @@ def _updater(key: str, changes: dict[str, Any]) -> Op:
     return update
 
 
-class PostgresStore(PgComplaintStoreMixin, PgQuizStoreMixin, PgBarometerStoreMixin):
+class PostgresStore(
+    PgComplaintStoreMixin, PgQuizStoreMixin, PgBarometerStoreMixin, PgCampaignStoreMixin
+):
     """A pool of connections to one PostgreSQL database, shared by any number of processes."""
 
     def __init__(self, pool: asyncpg.Pool, where: str) -> None:
@@ -449,6 +452,11 @@ class PostgresStore(PgComplaintStoreMixin, PgQuizStoreMixin, PgBarometerStoreMix
         """Run one query (PostgreSQL placeholders: $1, $2...)."""
         async with self.pool.acquire() as conn:
             return [tuple(row) for row in await conn.fetch(sql, *params)]
+
+    async def _in_transaction(self, fn: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
+        """Run `fn(connection)` in one transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await fn(conn)
 
     async def _execute(self, sql: str, *params: Any) -> str:
         async with self.pool.acquire() as conn:

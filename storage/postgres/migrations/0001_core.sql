@@ -57,7 +57,8 @@ CREATE TABLE outbox (
     -- The delivery worker holding the lease: only it may record the row's outcome.
     locked_by           text,
     last_error          text,
-    dedupe_key          text UNIQUE,
+    -- Byte order (C): campaigns read their rows as a key range, whatever the database locale.
+    dedupe_key          text COLLATE "C" UNIQUE,
     platform_message_id text,
     created_at          timestamptz NOT NULL,
     sent_at             timestamptz
