@@ -32,10 +32,11 @@ async def open_store(db: str | Path, *, migrate: bool = True) -> SqliteStore:
         from storage.postgres.store import PostgresStore
 
         log.warning(
-            "PostgreSQL store: turns, delivery and tokens only; complaints, quizzes, barometer,"
-            " campaigns and statistics still need SQLite in this version"
+            "PostgreSQL store: the WhatsApp channel's 24-hour window and `civicbot campaign`"
+            " still send SQLite SQL through fetch_all; use SQLite for WhatsApp for now"
         )
-        # Typed as the SQLite store until the PostgreSQL one implements every port.
+        # Every port is implemented (storage.ports.Store); typed as the SQLite store while
+        # those callers still reach past the ports with SQLite SQL.
         return cast("SqliteStore", await PostgresStore.open(url, migrate=migrate))
     # Imported here: commands that never touch the database start without aiosqlite.
     from storage.sqlite import SqliteStore

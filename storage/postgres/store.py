@@ -34,6 +34,7 @@ from storage.postgres.complaints import (
 )
 from storage.postgres.migrations import load_pg_migrations
 from storage.postgres.quizzes import PgQuizStoreMixin, PgQuizTransactionMixin
+from storage.postgres.stats import PgStatsStoreMixin
 from storage.records import (
     ConversationRecord,
     NewOutboxMessage,
@@ -373,7 +374,11 @@ def _updater(key: str, changes: dict[str, Any]) -> Op:
 
 
 class PostgresStore(
-    PgComplaintStoreMixin, PgQuizStoreMixin, PgBarometerStoreMixin, PgCampaignStoreMixin
+    PgComplaintStoreMixin,
+    PgQuizStoreMixin,
+    PgBarometerStoreMixin,
+    PgCampaignStoreMixin,
+    PgStatsStoreMixin,
 ):
     """A pool of connections to one PostgreSQL database, shared by any number of processes."""
 
