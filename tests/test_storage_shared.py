@@ -174,3 +174,34 @@ async def test_the_store_builder_picks_postgresql_for_its_url(pg_url: str, tmp_p
     sqlite = await open_store(tmp_path / "bot.sqlite3")
     assert isinstance(sqlite, SqliteStore)
     await sqlite.close()
+
+
+async def test_crossed_writes_of_two_processes_roll_one_back_as_stale(pg_url: str) -> None:
+    from storage.errors import StaleRecord
+    from storage.postgres.store import PostgresStore
+
+    a, b = await PostgresStore.open(pg_url), await PostgresStore.open(pg_url)
+    try:
+        async with a.transaction() as tx:
+            tx.save_user(user("t:1"))
+            tx.save_user(user("t:2"))
+        both_hold_one = asyncio.Barrier(2)
+
+        async def crossed(store: Any, first: str, second: str) -> str:
+            async def rendezvous(conn: Any) -> None:
+                await both_hold_one.wait()
+
+            try:
+                async with store.transaction() as tx:
+                    tx.update_user(first, language="fr")
+                    tx.ops.append(rendezvous)  # each holds one row, then wants the other's
+                    tx.update_user(second, language="bm")
+            except StaleRecord:
+                return "stale"
+            return "committed"
+
+        outcomes = await asyncio.gather(crossed(a, "t:1", "t:2"), crossed(b, "t:2", "t:1"))
+        assert sorted(outcomes) == ["committed", "stale"]
+    finally:
+        await a.close()
+        await b.close()

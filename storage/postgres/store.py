@@ -138,6 +138,9 @@ def _translate(exc: Exception) -> Exception:
     """A foreign key that fails means a row read by the turn was deleted meanwhile."""
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
         return StaleRecord(f"FOREIGN KEY constraint failed ({exc.constraint_name})")
+    if isinstance(exc, asyncpg.DeadlockDetectedError):
+        # Two processes' units of work crossed on shared rows; PostgreSQL rolled this one back.
+        return StaleRecord("deadlock with another unit of work")
     return exc
 
 
