@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from handlers.engine import Engine, EngineSettings
 from handlers.flow import Flow
 from handlers.messages import Inbound, Location, Media, Reply
 from storage.sqlite import SqliteStore
+from tests.pg_server import ENABLE_HINT, PgServer, start_server
 
 
 @dataclass
@@ -45,6 +47,32 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     db = await SqliteStore.open(tmp_path / "bot.sqlite3")
     yield db
     await db.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A throwaway PostgreSQL server for the session; skipped without it, except under CI."""
+    server = start_server()
+    if server is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI runs the PostgreSQL tests; {ENABLE_HINT}")
+        pytest.skip(ENABLE_HINT)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    name, url = pg_server.database()
+    yield url
+    pg_server.drop(name)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): a contract test for a port the PostgreSQL store lacks"
+    )
 
 
 def make_engine(

@@ -20,6 +20,7 @@ from handlers.messages import Inbound
 from storage.barometer_records import BarometerRound
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
+from tests.storage_backends import store as store  # each test on every backend
 
 COMMUNE = "ML010101"
 OTHER = "ML010102"

@@ -11,6 +11,7 @@ from handlers.messages import Reply
 from storage.records import NewOutboxMessage, OutboxRecord
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
+from tests.storage_backends import store as store  # each test on every backend
 
 
 class FlakySender:

@@ -20,6 +20,7 @@ from handlers.messages import Inbound, Location, Media
 from storage.records import OutboxRecord
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
+from tests.storage_backends import store as store  # each test on every backend
 
 REF = re.compile(rf"[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}")
 

@@ -13,6 +13,7 @@ from handlers.menu import MenuFlow
 from handlers.turn import Turn
 from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock, make_engine
+from tests.storage_backends import store as store  # each test on every backend
 
 MENU = [
     "menu:learn",

@@ -16,6 +16,7 @@ from handlers.flow import Flow, Router
 from handlers.turn import Turn
 from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock, make_engine
+from tests.storage_backends import store as store  # each test on every backend
 
 ROOT = Path(__file__).resolve().parent.parent
 

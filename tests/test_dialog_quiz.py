@@ -15,6 +15,7 @@ from handlers.engine import Engine
 from handlers.messages import Inbound
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
+from tests.storage_backends import store as store  # each test on every backend
 
 
 class Players:
@@ -249,6 +250,7 @@ async def test_circle_join_play_results_and_leave(players: Players, clock: FakeC
     assert "terminé" in text(late, "mariam")
 
 
+@pytest.mark.sqlite_only(reason="reads the table's columns with a SQLite PRAGMA")
 async def test_quiz_answers_are_kept_anonymous_for_statistics(players: Players) -> None:
     await players.onboard("stat")
     await play_solo(players, "stat", "redevabilite", wrong={0})

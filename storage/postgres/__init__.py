@@ -1,0 +1,1 @@
+"""The PostgreSQL store: several bot processes sharing one database."""
