@@ -17,14 +17,25 @@ from ruamel.yaml import YAML
 from content.pack import BUNDLED_PACK, load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
-BODY = "articles/inclusion/femmes-sante.yaml"  # no Bambara body yet
+BODY = "articles/inclusion/femmes-sante.yaml"  # its Bambara body is taken out of the copy
 
 
 @pytest.fixture
 def copy(tmp_path: Path) -> Path:
     target = tmp_path / "mali"
     shutil.copytree(BUNDLED_PACK, target)
+    without_bambara_body(target / BODY)
     return target
+
+
+def without_bambara_body(file: Path) -> None:
+    """Remove an article's `bm:` body block, so the copy has a body still to translate."""
+    lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = lines.index("  bm: |\n", lines.index("body:\n"))
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith("    ") or lines[end] == "\n"):
+        end += 1
+    file.write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
 
 
 def civicbot(pack: Path, *args: str) -> subprocess.CompletedProcess[str]:
