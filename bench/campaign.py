@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.campaign_cli import Rates, send, status
 from bot.campaigns.model import Campaign, load_campaign
 from bot.campaigns.schedule import LEAD
+from bot.commands.campaign import Rates, send, status
 from bot.delivery import DeliveryWorker
 from handlers.messages import Reply
 from storage.records import OutboxRecord

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.channels.console import ConsoleChannel
 from complaints.routing import Place, route
 from content.pack import load_pack
-from handlers.complaint_notices import coverages
+from handlers.complaints.notices import coverages
 from handlers.engine import Engine
 from handlers.messages import Inbound
 from storage.sqlite import SqliteStore

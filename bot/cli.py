@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     gaps.add_argument("--db", type=Path, help=_DB_HELP)
     gaps.add_argument("--days", type=int, default=90, help="remonter jusque-là (défaut 90)")
     gaps.add_argument("--limit", type=int, default=30, help="combien (défaut 30)")
-    from bot.audio_cli import add_parser as add_audio_parser
+    from bot.commands.audio import add_parser as add_audio_parser
 
     add_audio_parser(actions)
 
@@ -232,35 +232,35 @@ def main(argv: list[str] | None = None) -> int:
         staff_lang = args.lang
     set_lang(staff_lang)
     if args.command in ("content", "ask"):
-        from bot import content_cli
+        from bot.commands import content as content_cli
 
         return content_cli.run(args, settings)
     if args.command == "complaints":
-        from bot import export
+        from bot.commands import export
 
         return export.run(args, settings)
     if args.command == "quiz":
-        from bot import quiz_cli
+        from bot.commands import quiz as quiz_cli
 
         return quiz_cli.run(args, settings)
     if args.command == "cso":
-        from bot import cso_cli
+        from bot.commands import cso as cso_cli
 
         return cso_cli.run(args, settings)
     if args.command == "barometer":
-        from bot import barometer_cli
+        from bot.commands import barometer as barometer_cli
 
         return barometer_cli.run(args, settings)
     if args.command == "campaign":
-        from bot import campaign_cli
+        from bot.commands import campaign as campaign_cli
 
         return campaign_cli.run(args, settings)
     if args.command in ("stats", "report"):
-        from bot import stats_cli
+        from bot.commands import stats as stats_cli
 
         return stats_cli.run(args, settings)
     if args.command == "backup":
-        from bot import backup
+        from bot.commands import backup
 
         return backup.run(settings.db, args.file)
     if args.command == "migrate":

@@ -18,9 +18,9 @@ from aiohttp import web
 from bot.app import App
 from bot.campaigns.schedule import QuietHours
 from bot.delivery import DeliveryWorker, RetryPolicy, Sender
-from bot.open311 import add_open311_routes
+from bot.open311.routes import add_open311_routes
 from bot.ops import add_ops_routes
-from handlers.complaint_deadlines import reroute_undelivered
+from handlers.complaints.deadlines import reroute_undelivered
 from handlers.engine import utc_now
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ async def _deadlines(app: App, stop: asyncio.Event, every: float = 1.0) -> None:
             now = utc_now()
             await run_clocks(app.store, app.packs.get(), now)
             if app.settings.cso_digest_hour == now.hour and now.minute == 0:
-                from handlers.cso_inbox import send_digest
+                from handlers.complaints.inbox import send_digest
 
                 await send_digest(app.store, app.packs.get(), now)
         except Exception:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from content.pack import ContentPack
-from handlers.barometer_rounds import tick_barometer
-from handlers.complaint_deadlines import check_deadlines
-from handlers.quiz_timers import tick_quizzes
+from handlers.barometer.rounds import tick_barometer
+from handlers.complaints.deadlines import check_deadlines
+from handlers.quizzes.timers import tick_quizzes
 from storage.ports import Store
 
 

@@ -10,18 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 from content.pack import ContentPack
 from content.text import clean_input, fold
-from handlers.audio import AudioFlow
-from handlers.audio_record import RecordFlow
-from handlers.barometer import BarometerFlow
-from handlers.barometer_cso import BarometerCsoFlow
-from handlers.circle import CircleFlow
-from handlers.complaint import ComplaintFlow
-from handlers.cso import CsoFlow
-from handlers.cso_inbox import CsoInboxFlow
-from handlers.drafts import keep_drafts
+from handlers.audio.play import AudioFlow
+from handlers.audio.record import RecordFlow
+from handlers.barometer.cso import BarometerCsoFlow
+from handlers.barometer.flow import BarometerFlow
+from handlers.complaints.cso import CsoFlow
+from handlers.complaints.inbox import CsoInboxFlow
+from handlers.complaints.intake import ComplaintFlow
 from handlers.engine_support import pseudonym_key
 from handlers.flow import Flow, Router
-from handlers.group_quiz import GroupQuizFlow
 from handlers.language import LanguageFlow, first_message, language_named
 from handlers.learn import LearnFlow
 from handlers.locks import KeyedLocks
@@ -29,12 +26,15 @@ from handlers.menu import MenuFlow, back_to_menu, help_text
 from handlers.messages import Inbound, Reply
 from handlers.privacy import PrivacyFlow
 from handlers.profile import ProfileFlow
-from handlers.quiz import QuizFlow
-from handlers.safety import SafetyFlow, offer_help
-from handlers.safety_detect import detect
-from handlers.screen import takes_free_text, typed_choice, zero_choice
+from handlers.quizzes.circle import CircleFlow
+from handlers.quizzes.group import GroupQuizFlow
+from handlers.quizzes.solo import QuizFlow
+from handlers.safety.detect import detect
+from handlers.safety.help import SafetyFlow, offer_help
 from handlers.search import SearchFlow, answer_chatter, chatter_kind
 from handlers.turn import Turn
+from handlers.typed.drafts import keep_drafts
+from handlers.typed.screen import takes_free_text, typed_choice, zero_choice
 from storage.ports import DuplicateInbound, Session, StaleRecord, Store, Transaction
 from storage.records import ConversationRecord, UserRecord
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from content.schema import Article
-from handlers.audio import say_with_voice
+from handlers.audio.play import say_with_voice
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice, Media, Reply

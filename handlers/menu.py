@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.audio import say_with_voice
+from handlers.audio.play import say_with_voice
 from handlers.flow import Flow, Router
 from handlers.messages import Choice
 from handlers.turn import Turn

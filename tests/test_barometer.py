@@ -13,7 +13,7 @@ import pytest
 from barometer.scoring import Response, previous_results, score_round
 from bot.channels.console import ConsoleChannel
 from content.pack import ContentPack
-from handlers.barometer_rounds import announce_actions
+from handlers.barometer.rounds import announce_actions
 from handlers.clocks import run_clocks
 from handlers.engine import Engine
 from handlers.messages import Inbound

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.campaign_cli import Rates, make_plan, send, status
 from bot.campaigns.model import Campaign, load_campaign
 from bot.campaigns.schedule import LEAD
 from bot.channels.telegram.channel import make_bot
 from bot.channels.telegram.flood import FloodControl
 from bot.channels.telegram.sender import TelegramSender
+from bot.commands.campaign import Rates, make_plan, send, status
 from bot.delivery import DeliveryWorker
 from content.pack import ContentPack
 from storage.records import UserRecord

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bot import cli
-from bot.campaign_cli import Rates, make_plan, report, send, status
 from bot.campaigns.model import Campaign, CampaignError, check_targets, load_campaign
 from bot.campaigns.schedule import LEAD, QuietHours
+from bot.commands.campaign import Rates, make_plan, report, send, status
 from bot.delivery import DeliveryWorker
 from content.pack import ContentPack
 from handlers.engine import Engine

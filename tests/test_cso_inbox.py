@@ -7,9 +7,9 @@ import re
 from datetime import timedelta
 
 from content.pack import ContentPack
-from handlers.complaint_submit import Draft, submit_complaint
-from handlers.contact import contact_line, readable
-from handlers.cso_inbox import send_digest
+from handlers.complaints.contact import contact_line, readable
+from handlers.complaints.inbox import send_digest
+from handlers.complaints.submit import Draft, submit_complaint
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.test_dialog_complaints import REF, World, ids, texts

@@ -14,7 +14,7 @@ import pytest
 from bot.channels.console import ConsoleChannel
 from complaints.reference import ALPHABET
 from content.pack import ContentPack
-from handlers.complaint_deadlines import check_deadlines
+from handlers.complaints.deadlines import check_deadlines
 from handlers.engine import Engine, EngineSettings
 from handlers.messages import Inbound, Location, Media
 from storage.records import OutboxRecord
@@ -428,7 +428,7 @@ async def test_forget_keeps_complaints_anonymous(world: World) -> None:
 
 async def test_a_cso_chat_that_never_receives_hands_over_to_the_desk(world: World) -> None:
     from bot.delivery import DeliveryWorker, RetryPolicy, SendError
-    from handlers.complaint_deadlines import reroute_undelivered
+    from handlers.complaints.deadlines import reroute_undelivered
     from handlers.messages import Reply
 
     class Unreachable:

@@ -11,7 +11,7 @@ from complaints.reference import ALPHABET
 from content.pack import ContentPack
 from handlers.engine import Engine
 from handlers.messages import Choice
-from handlers.typed import number_of, pick
+from handlers.typed.words import number_of, pick
 from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock, make_engine
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.export import CONTACT_FIELDS, FIELDS
+from bot.commands.export import CONTACT_FIELDS, FIELDS
 from content.pack import load_pack
-from handlers.complaint_submit import Draft, submit_complaint
+from handlers.complaints.submit import Draft, submit_complaint
 from storage.records import UserRecord
 from storage.sqlite import SqliteStore
 

@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.open311 import add_open311_routes
+from bot.open311.routes import add_open311_routes
 from content.pack import ContentPack
-from handlers.complaint_submit import Draft, submit_complaint
+from handlers.complaints.submit import Draft, submit_complaint
 from storage.records import ComplaintRecord, UserRecord
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock

@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from georeport import GeoReport
 
-from bot.open311 import add_open311_routes
+from bot.open311.routes import add_open311_routes
 from content.pack import ContentPack
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock

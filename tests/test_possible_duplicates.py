@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bot.campaign_cli import report, send, status
+from bot.commands.campaign import report, send, status
 from bot.delivery import DeliveryWorker, SendError
 from handlers.messages import Reply
 from storage.records import OutboxRecord

@@ -197,7 +197,7 @@ def test_suppression_never_leaves_a_small_total_behind() -> None:
 
 def test_a_lone_score_and_a_small_commune_are_hidden_in_round_results(pack: ContentPack) -> None:
     from barometer.scoring import Response, score_round
-    from handlers.barometer_rounds import results_text
+    from handlers.barometer.rounds import results_text
     from storage.barometer_records import BarometerRound
 
     criteria = [("a", ["q1"])]

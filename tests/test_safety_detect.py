@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.safety_detect import detect
+from handlers.safety.detect import detect
 
 DANGER = [
     # Violence at home, as typed, with and without accents, in SMS spelling.

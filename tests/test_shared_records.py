@@ -13,7 +13,7 @@ from content.pack import ContentPack
 from handlers.engine import default_flows
 from handlers.flow import Flow, Router
 from handlers.messages import Inbound
-from handlers.quiz_timers import tick_quizzes
+from handlers.quizzes.timers import tick_quizzes
 from handlers.turn import Turn
 from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock, make_engine

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.quiz_cli import render_quiz_stats
+from bot.commands.quiz import render_quiz_stats
 from content.check import in_french
 from content.pack import ContentPack
 from quiz.stats import summarise

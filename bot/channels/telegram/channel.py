@@ -30,7 +30,7 @@ from bot.channels.telegram.sender import TelegramSender, load_choices
 from bot.channels.telegram.voice import TelegramVoice
 from bot.channels.voice import VoiceCache
 from bot.inbox import DurableTurns, Held, InboxPump
-from handlers.audio_record import register_fetcher
+from handlers.audio.record import register_fetcher
 from handlers.engine import Engine, pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound, Reply

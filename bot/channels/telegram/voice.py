@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, Message
 
 from bot.channels.voice import VoiceCache
-from handlers.audio_record import FetchError
+from handlers.audio.record import FetchError
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from bot.channels.whatsapp.window import DeadHandler, Window
 from bot.delivery import SendError
 from bot.inbox import DurableTurns, Held, InboxPump
 from bot.settings import Settings
-from handlers.audio_record import register_fetcher
+from handlers.audio.record import register_fetcher
 from handlers.engine import Engine, pseudonym, utc_now
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound

@@ -11,7 +11,7 @@ import aiohttp
 
 from bot.channels.voice import VoiceCache
 from bot.delivery import SendError
-from handlers.audio_record import FetchError
+from handlers.audio.record import FetchError
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from complaints.reference import normalize_reference
 from content.pack import ContentPack
-from handlers.complaint_notices import cso_buttons, desk_ids, forward_text, short
+from handlers.complaints.notices import cso_buttons, desk_ids, forward_text, short
 from handlers.flow import Flow, Router
 from handlers.messages import Choice, Reply
 from handlers.turn import Turn

@@ -9,7 +9,7 @@ from complaints.lifecycle import OPEN
 from complaints.scrub import scrub_contacts
 from content.pack import ContentPack
 from content.schema import ComplaintCategory
-from handlers.complaint import PLACE_LIMIT
+from handlers.complaints.intake import PLACE_LIMIT
 from storage.open311_records import PublicRow
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"

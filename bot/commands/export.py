@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     excel: Path | None = getattr(args, "excel", None)
     if excel is not None:
         rows = asyncio.run(collect(settings.db, pack, **options))
-        from bot.export_xlsx import write_xlsx
+        from bot.commands.export_xlsx import write_xlsx
 
         write_xlsx(excel, pack, rows, with_contact=args.with_contact)
         print(f"{len(rows)} complaint(s) written to {excel}", file=sys.stderr)

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from complaints.reference import ALPHABET
 from content.places import PlaceError, communes_named
-from handlers.barometer_rounds import announce_actions_in, open_round
-from handlers.cso_inbox import long_date
+from handlers.barometer.rounds import announce_actions_in, open_round
+from handlers.complaints.inbox import long_date
 from handlers.flow import Flow, Router
 from handlers.turn import Turn
 from storage.barometer_records import BarometerRound

@@ -95,7 +95,7 @@ async def _save_and_open(
     settings: Settings, pack: ContentPack, record: BarometerRound, now: datetime
 ) -> int | None:
     from bot.store import open_store
-    from handlers.barometer_rounds import open_round
+    from handlers.barometer.rounds import open_round
 
     store = await open_store(settings.db)
     try:
@@ -112,7 +112,7 @@ async def _save_and_open(
 
 async def _actions(settings: Settings, pack: ContentPack, round_id: str, text: str) -> int:
     from bot.store import open_store
-    from handlers.barometer_rounds import announce_actions
+    from handlers.barometer.rounds import announce_actions
 
     store = await open_store(settings.db)
     try:

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from bot.open311_web import Open311Error
+from bot.open311.web import Open311Error
 from content.pack import ContentPack
-from handlers.complaint import DESCRIPTION_LIMIT, DESCRIPTION_MIN, PLACE_LIMIT
-from handlers.complaint_submit import Draft
+from handlers.complaints.intake import DESCRIPTION_LIMIT, DESCRIPTION_MIN, PLACE_LIMIT
+from handlers.complaints.submit import Draft
 
 WINDOW = timedelta(days=90)  # the default range, and the widest one the spec allows
 PAGE_SIZE = 100

@@ -9,19 +9,19 @@ from typing import Any
 from complaints.duplicates import find_similar
 from complaints.lifecycle import allows
 from complaints.reference import normalize_reference
-from handlers.complaint_notices import (
+from handlers.complaints.contact import contact_line
+from handlers.complaints.notices import (
     forward,
     notify,
     place_text,
     short,
 )
-from handlers.complaint_submit import Draft, submit_complaint
-from handlers.contact import contact_line
-from handlers.drafts import draft, drop_draft
+from handlers.complaints.submit import Draft, submit_complaint
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice, Location, Media
 from handlers.turn import Turn
+from handlers.typed.drafts import draft, drop_draft
 from storage.records import ComplaintRecord, NewOutboxMessage
 
 # Mali's bounding box, with a margin: a shared position elsewhere is not a Malian commune.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.turn import Turn
-from handlers.typed import back_choice, number_of, pick
+from handlers.typed.words import back_choice, number_of, pick
 
 # Steps whose answer is free text: only a whole label or a role word picks a choice there, so
 # that a description that happens to contain a label's word stays a description.

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from barometer.scoring import MIN_RESPONDENTS, Response, previous_results, score_round
 from content.pack import ContentPack
-from handlers.complaint_notices import desk_ids
+from handlers.complaints.notices import desk_ids
 from handlers.messages import Choice, Reply
 from storage.barometer_records import BarometerRound
 from storage.ports import StaleRecord, Store, Transaction

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("\n".join(exc.problems))
         return 1
     if args.action == "link-code":
-        from bot.cso_names import find_partner
+        from bot.commands.cso_names import find_partner
 
         partner, problem = find_partner(pack, args.cso_id)
         if partner is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from content.schema import Quiz
-from handlers.audio import say_with_voice, voice
+from handlers.audio.play import say_with_voice, voice
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice

@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice
-from handlers.safety_detect import Kind
+from handlers.safety.detect import Kind
 from handlers.turn import Turn
 
 

@@ -8,7 +8,7 @@ from typing import cast
 
 from complaints.lifecycle import Status, Timeline, due_actions
 from content.pack import ContentPack
-from handlers.complaint_notices import desk_ids, forward
+from handlers.complaints.notices import desk_ids, forward
 from handlers.messages import Choice, Reply
 from storage.ports import StaleRecord, Store, Transaction
 from storage.records import ComplaintRecord, NewOutboxMessage, OutboxRecord

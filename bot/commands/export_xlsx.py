@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.export import CONTACT_FIELDS, FIELDS
+from bot.commands.export import CONTACT_FIELDS, FIELDS
 from content.pack import ContentPack
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"

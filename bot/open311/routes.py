@@ -11,7 +11,7 @@ from typing import get_args
 
 from aiohttp import web
 
-from bot.open311_input import (
+from bot.open311.input import (
     EARLIEST,
     LATEST,
     MAX_PAGE_SIZE,
@@ -22,12 +22,12 @@ from bot.open311_input import (
     split,
     window,
 )
-from bot.open311_render import NOTICE, definition, discovery, public_request, service
-from bot.open311_web import FORMATS, PREFIX, Open311Error, answer, open311_middleware
+from bot.open311.render import NOTICE, definition, discovery, public_request, service
+from bot.open311.web import FORMATS, PREFIX, Open311Error, answer, open311_middleware
 from complaints.lifecycle import OPEN, Status
 from complaints.reference import normalize_reference
 from content.pack import ContentPack
-from handlers.complaint_submit import submit_complaint
+from handlers.complaints.submit import submit_complaint
 from storage.open311_records import PublicQuery
 from storage.sqlite import SqliteStore
 

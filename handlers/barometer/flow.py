@@ -6,13 +6,13 @@ from typing import Any
 
 from content.schema import BarometerFile
 from content.text import clean_input
-from handlers.audio import say_with_voice
-from handlers.barometer_rounds import commune_name, last_day
-from handlers.drafts import draft, drop_draft
+from handlers.audio.play import say_with_voice
+from handlers.barometer.rounds import commune_name, last_day
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
 from handlers.messages import Choice
 from handlers.turn import Turn
+from handlers.typed.drafts import draft, drop_draft
 from storage.barometer_records import BarometerAnswers, BarometerRound
 
 COMMENT_MAX = 500

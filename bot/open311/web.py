@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.open311_xml import to_xml
+from bot.open311.xml import to_xml
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from complaints.routing import Coverage, Place, route
 from complaints.scrub import scrub_contacts
 from content.pack import ContentPack
-from handlers.contact import readable
+from handlers.complaints.contact import readable
 from handlers.messages import Choice, Media, Reply
 from storage.ports import Transaction
 from storage.records import ComplaintRecord, NewOutboxMessage

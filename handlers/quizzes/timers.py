@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from content.pack import ContentPack
-from handlers.group_quiz import finish, post, question_reply
 from handlers.messages import Reply
+from handlers.quizzes.group import finish, post, question_reply
 from quiz.play import group_result
 from storage.ports import StaleRecord, Store
 from storage.records import CircleQuizRecord, GroupQuizRecord, NewOutboxMessage

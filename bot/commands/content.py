@@ -21,13 +21,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ask":
         return ask(settings.content, args.query, args.lang, args.json)
     if args.action == "audio":
-        from bot import audio_cli
+        from bot.commands import audio as audio_cli
 
         return audio_cli.run(args, settings.content)
     if args.action == "check":
         return check(args.path or settings.content, args.coverage, args.uses)
     if args.action in ("export", "import"):
-        from bot import translate_cli
+        from bot.commands import translate as translate_cli
 
         return translate_cli.run(args, settings)
     if args.action == "schema":
@@ -69,7 +69,7 @@ def check(path: Path, by_file: bool = False, uses: bool = False) -> int:
         note = say("coverage_review") if code in pack.ui_needs_review else ""
         print(f"  {code}: {shown}{note}")
     translations(pack, by_file, uses)
-    from bot.audio_cli import coverage_lines
+    from bot.commands.audio import coverage_lines
 
     for line in coverage_lines(pack):
         print(line)

@@ -10,7 +10,7 @@ from datetime import datetime
 from complaints.lifecycle import ack_due
 from complaints.reference import new_reference
 from content.pack import ContentPack
-from handlers.complaint_notices import forward, route_complaint
+from handlers.complaints.notices import forward, route_complaint
 from storage.ports import Transaction
 from storage.records import ComplaintRecord
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from content.audio import AUDIO_DIR, MAX_BYTES, MAX_SECONDS, AudioError, State
 from content.pack import key_exists
-from handlers.complaint_notices import desk_ids
+from handlers.complaints.notices import desk_ids
 from handlers.engine_support import pseudonym_key
 from handlers.flow import Flow, Router
 from handlers.messages import Choice, Media, Reply

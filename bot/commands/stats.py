@@ -44,7 +44,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
     if getattr(args, "format", None) == "tidy-csv":
-        from bot.stats_tidy import write_tidy
+        from bot.commands.stats_tidy import write_tidy
         from content.communes import CommuneIndex
 
         write_tidy(figures, CommuneIndex.load(settings.content / "communes.csv"), sys.stdout)

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from complaints.lifecycle import Action, allows
 from complaints.reference import normalize_reference
-from handlers.attempts import AttemptLimiter
-from handlers.complaint_notices import desk_ids, forward, notify, short
-from handlers.cso_inbox import send_backlog
+from handlers.complaints.attempts import AttemptLimiter
+from handlers.complaints.inbox import send_backlog
+from handlers.complaints.notices import desk_ids, forward, notify, short
 from handlers.flow import Flow, Router
 from handlers.messages import Choice, Reply
 from handlers.turn import Turn

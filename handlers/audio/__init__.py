@@ -1,0 +1,1 @@
+"""Voice notes: playing them to citizens and recording them from CSO chats."""

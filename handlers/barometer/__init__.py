@@ -1,0 +1,1 @@
+"""The Good Governance Barometer: answering, rounds, CSO commands."""

@@ -1,0 +1,1 @@
+"""Complaint intake, submission, notices, deadlines and the CSO's actions."""

@@ -1,0 +1,1 @@
+"""Quizzes alone, in groups and in circles, and their timers."""

@@ -1,0 +1,1 @@
+"""Help at once for a message about danger: detecting it and answering."""

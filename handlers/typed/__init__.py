@@ -1,0 +1,1 @@
+"""Typed input: the current screen, words that pick a choice, drafts."""
