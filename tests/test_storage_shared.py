@@ -17,6 +17,7 @@ from tests.storage_backends import BACKENDS
 from tests.test_storage import NOW, notice, user
 
 
+
 async def _open(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if backend == "sqlite":
         return await SqliteStore.open(tmp_path / "shared.sqlite3")
@@ -158,8 +159,9 @@ def test_migrate_command_on_postgresql(pg_url: str) -> None:
             check=True,
         ).stdout
 
-    assert "applied" in migrate()
-    assert "up to date" in migrate()
+    # Staff read the command's messages in French.
+    assert "appliquée" in migrate()
+    assert "à jour" in migrate()
 
 
 async def test_the_store_builder_picks_postgresql_for_its_url(pg_url: str, tmp_path: Path) -> None:
