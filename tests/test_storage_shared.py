@@ -17,7 +17,6 @@ from tests.storage_backends import BACKENDS
 from tests.test_storage import NOW, notice, user
 
 
-
 async def _open(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if backend == "sqlite":
         return await SqliteStore.open(tmp_path / "shared.sqlite3")
