@@ -337,9 +337,13 @@ async def test_report_figures(store: SqliteStore, clock: FakeClock, engine: Engi
         1,
         0,
     )
-    assert figures["opened_article"] == 1
-    assert figures["stopped_after"] == 1
-    assert (figures["new_users_telegram"], figures["new_users_whatsapp"]) == (1, 0)
+    # What people did is counted ...
+    outcomes = await store.campaign_outcomes("campaign:eid-10-decembre:", example().code, ARTICLE)
+    assert (outcomes["opened_article"], outcomes["stopped_after"]) == (1, 1)
+    assert (outcomes.get("new_users_telegram"), outcomes.get("new_users_whatsapp", 0)) == (1, 0)
+    # ... but under 5 people the report hides it, as every other small cell.
+    assert figures["opened_article"] is None and figures["stopped_after"] is None
+    assert (figures["new_users_telegram"], figures["new_users_whatsapp"]) == (None, None)
 
 
 def test_cli_plan_send_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,6 +38,7 @@ from bot.staff import lang
 from bot.store import open_store
 from handlers.engine import utc_now
 from handlers.messages import Choice, Media, Reply
+from reports.cells import MIN_CELL, small, suppress
 from reports.labels import Labels
 from storage.sqlite import SqliteStore
 from storage.sqlite_campaigns import AudienceMember, NewCampaignRow
@@ -346,6 +347,14 @@ async def report(store: SqliteStore, campaign_name: str) -> dict[str, Any] | Non
     campaign = Campaign.model_validate_json(rows[0][0])
     article = campaign.button.article if campaign.button else None
     outcomes = await store.campaign_outcomes(prefix, campaign.code, article)
+    # What people did is a count of people: under the threshold it could name them (a
+    # campaign sent to one village), so it is hidden like every other small cell.
+    newcomers = suppress(
+        {
+            "telegram": outcomes.get("new_users_telegram", 0),
+            "whatsapp": outcomes.get("new_users_whatsapp", 0),
+        }
+    )
     return {
         "name": campaign_name,
         "status": found["status"],
@@ -358,11 +367,16 @@ async def report(store: SqliteStore, campaign_name: str) -> dict[str, Any] | Non
         "pending": counts["pending"],
         "possible_duplicates": found["possible_duplicates"],
         "linked_article": article,
-        "opened_article": outcomes["opened_article"],
-        "new_users_telegram": outcomes.get("new_users_telegram", 0),
-        "new_users_whatsapp": outcomes.get("new_users_whatsapp", 0),
-        "stopped_after": outcomes["stopped_after"],
+        "opened_article": _people(outcomes["opened_article"]),
+        "new_users_telegram": newcomers["telegram"],
+        "new_users_whatsapp": newcomers["whatsapp"],
+        "stopped_after": _people(outcomes["stopped_after"]),
     }
+
+
+def _people(count: int) -> int | None:
+    """A count of people, or None (shown as hidden) when it is too small to show."""
+    return None if small(count) else count
 
 
 class Bar:
@@ -488,7 +502,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps(figures))
         else:
-            print("\n".join(f"{key}: {value}" for key, value in figures.items()))
+            hidden = f"< {MIN_CELL}"
+            print(
+                "\n".join(
+                    f"{key}: {hidden if value is None else value}" for key, value in figures.items()
+                )
+            )
         return 0
     finally:
         await store.close()
