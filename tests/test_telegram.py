@@ -148,6 +148,18 @@ async def test_long_text_is_split_on_paragraphs_with_the_keyboard_last(rig: Rig)
     assert "&lt;b&gt;pas du HTML&lt;/b&gt; &amp; co" in parts[2].text
 
 
+async def test_a_consenting_citizens_contact_opens_a_chat_with_her(rig: Rig) -> None:
+    from handlers.complaints.contact import contact_line
+
+    contact = contact_line("Awa Traoré", "telegram", "4410")
+    await rig.channel.sender.send("12", Reply(text=f"Contact (accepté par le citoyen) : {contact}"))
+    await rig.channel.sender.send("12", Reply(text="Anonyme. Texte : écrire tg://user?id=9 <a>"))
+    consented, anonymous = rig.fake.sent(12)
+    assert 'Awa Traoré — Telegram <a href="tg://user?id=4410">' in consented.text
+    # Only the contact line the bot writes becomes a link; typed text stays escaped text.
+    assert "<a href" not in anonymous.text and "&lt;a&gt;" in anonymous.text
+
+
 async def test_long_choice_ids_travel_as_tokens(rig: Rig) -> None:
     long_id = "menu:main"
     markup = await rig.channel.sender.markup((Choice("x" * 70, "Long"), Choice(long_id, "Menu")), 0)

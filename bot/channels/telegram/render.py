@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from content.pages import paginate
@@ -26,9 +27,18 @@ class Button:
     url: str | None = None
 
 
+# A consenting citizen's Telegram contact, as handlers/complaints/contact.py writes it: the
+# CSO taps it to open a chat with her (digits only, so nothing else can become a link).
+_CONTACT = re.compile(r"Telegram tg://user\?id=(-?\d{1,20})\b")
+
+
 def escape(text: str) -> str:
-    """Text for parse_mode=HTML: our content has no markup, so everything is escaped."""
-    return html.escape(text, quote=False)
+    """Text for parse_mode=HTML: our content has no markup, so everything is escaped; a
+    citizen's Telegram contact becomes a link that opens a chat with her."""
+    return _CONTACT.sub(
+        r'Telegram <a href="tg://user?id=\1">ouvrir la conversation</a>',
+        html.escape(text, quote=False),
+    )
 
 
 def split_text(text: str) -> list[str]:
