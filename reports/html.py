@@ -234,6 +234,9 @@ def render(
             ],
         ),
     ]
+    if "delivery" in figures:
+        duplicates = figures["delivery"]["possible_duplicates"]
+        sections.append(("delivery", [_kpis([(w.t("k.duplicates"), duplicates)])]))
     nav = "".join(f'<li><a href="#{key}">{escape(w.t(key))}</a></li>' for key, _ in sections)
     main = "".join(
         f'<section aria-labelledby="{key}"><h2 id="{key}">{escape(w.t(key))}</h2>'

@@ -104,4 +104,8 @@ def render_text(figures: Mapping[str, Any], labels: Labels | None = None) -> str
         for commune, figures_of in r["communes"].items():
             respondents = _value(figures_of["respondents"], w.lang)
             lines.append(f"    {w.named('commune', commune)}{colon} {respondents}")
+    if "delivery" in figures:
+        # Messages, not people: shown whatever the size, so an operator sees the doubt.
+        lines += ["", w.t("delivery").upper()]
+        lines.append(kpi("k.duplicates", figures["delivery"]["possible_duplicates"]))
     return "\n".join(lines)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -209,3 +211,29 @@ def test_the_report_renders_in_headless_chromium(figures: dict, tmp_path: Path) 
         check=True,
     )
     assert shot.stat().st_size > 10_000
+
+
+async def test_stats_and_report_say_how_many_sends_may_have_arrived_twice(tmp_path: Path) -> None:
+    from storage.records import NewOutboxMessage
+
+    db = tmp_path / "dup.sqlite3"
+    store = await SqliteStore.open(db)
+    now = datetime.now(UTC)
+    async with store.transaction() as tx:
+        row = tx.enqueue(NewOutboxMessage("console", "c1", "notice", {"text": "n"}), now)
+    # A send that timed out, then went through on its retry: it may have arrived twice.
+    await store.mark_uncertain(row)
+    await store.mark_sent(row, now, None)
+    await store.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICBOT_")}
+    shown = subprocess.run(
+        [sys.executable, "-m", "bot", "stats", "--db", str(db)],
+        capture_output=True, text=True, check=True, env=env,
+    ).stdout  # fmt: skip
+    assert "messages peut-être reçus deux fois (envoi sans réponse sûre) : 1" in shown
+    page = tmp_path / "r.html"
+    subprocess.run(
+        [sys.executable, "-m", "bot", "report", "--html", str(page), "--db", str(db)],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    assert "peut-être reçus deux fois" in page.read_text(encoding="utf-8")

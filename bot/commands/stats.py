@@ -83,11 +83,15 @@ async def collect(
     store = await open_store(settings.db)
     try:
         raw = await store.stats_rows(now, start, region)
+        duplicates = await store.possible_duplicates()
     finally:
         await store.close()
-    return build(
+    figures = build(
         raw,
         generated=now.isoformat(timespec="seconds"),
         since=since.isoformat() if since else None,
         region=region,
     )
+    # Sends whose outcome was unknown (a timeout) may have arrived twice: say how many.
+    figures["delivery"] = {"possible_duplicates": duplicates}
+    return figures
