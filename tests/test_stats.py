@@ -213,10 +213,9 @@ def test_the_report_renders_in_headless_chromium(figures: dict, tmp_path: Path) 
     assert shot.stat().st_size > 10_000
 
 
-async def test_stats_and_report_say_how_many_sends_may_have_arrived_twice(tmp_path: Path) -> None:
+async def _one_uncertain_send(db: Path) -> None:
     from storage.records import NewOutboxMessage
 
-    db = tmp_path / "dup.sqlite3"
     store = await SqliteStore.open(db)
     now = datetime.now(UTC)
     async with store.transaction() as tx:
@@ -225,6 +224,13 @@ async def test_stats_and_report_say_how_many_sends_may_have_arrived_twice(tmp_pa
     await store.mark_uncertain(row)
     await store.mark_sent(row, now, None)
     await store.close()
+
+
+def test_stats_and_report_say_how_many_sends_may_have_arrived_twice(tmp_path: Path) -> None:
+    import asyncio
+
+    db = tmp_path / "dup.sqlite3"
+    asyncio.run(_one_uncertain_send(db))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICBOT_")}
     shown = subprocess.run(
         [sys.executable, "-m", "bot", "stats", "--db", str(db)],
