@@ -137,3 +137,34 @@ async def test_every_screen_reached_in_bambara_is_in_bambara(chat: Chat, pack: C
     assert {"learn", "quiz", "complaint", "profile"} <= reached, reached
     assert walk.screens > 200 and len(tapped) > 80, (walk.screens, len(tapped))
     assert walk.met == [], "\n".join(walk.met)
+
+
+def safety_texts(pack: ContentPack) -> list[tuple[str, str]]:
+    """(French, Bambara) of every safety text the help can show."""
+    safety = pack.safety
+    assert safety is not None
+    texts = [*safety.opening.values(), safety.now, safety.verify, safety.more]
+    texts += [line.label for line in safety.shown_lines()]
+    texts += [s.text for s in safety.services if s.confidence != "C"]
+    return [(t["fr"], t.get("bm", "")) for t in texts]
+
+
+async def test_a_danger_typed_in_bambara_gets_the_help_in_bambara(
+    chat: Chat, pack: ContentPack
+) -> None:
+    walk = Walk(chat, pack)
+    pairs = safety_texts(pack)
+    assert all(bm for _, bm in pairs), "a safety text has no Bambara"
+    await chat.say("i ni ce")
+    await walk.say("2")  # Bamanankan
+    help_text = await walk.say("n cɛ bɛ n gosi")
+    assert "i jalaki tɛ" in help_text and "80 333" in help_text, help_text
+    assert "80 00 11 32" not in help_text  # marked C in the facts: never shown
+    more = await walk.tap("safety:more")
+    assert "One Stop Centre (dɛmɛyɔrɔ kelen" in more and "Sɔrɔyɔrɔw" in more, more
+    for shown in (help_text, more):
+        for french, _ in pairs:
+            for piece in _PLACEHOLDER.split(french):
+                piece = piece.strip(" :•«»")
+                assert len(piece) < _SHORTEST or piece not in shown, piece
+    assert walk.met == [], "\n".join(walk.met)
