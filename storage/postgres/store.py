@@ -25,6 +25,7 @@ import asyncpg
 
 from storage.errors import DuplicateInbound, StaleRecord
 from storage.ports_core import Session
+from storage.postgres.audio import PgAudioStoreMixin, PgAudioTransactionMixin
 from storage.postgres.barometer import PgBarometerStoreMixin, PgBarometerTransactionMixin
 from storage.postgres.campaigns import PgCampaignStoreMixin
 from storage.postgres.complaints import (
@@ -145,7 +146,10 @@ def _translate(exc: Exception) -> Exception:
 
 
 class PostgresTransaction(
-    PgComplaintTransactionMixin, PgQuizTransactionMixin, PgBarometerTransactionMixin
+    PgComplaintTransactionMixin,
+    PgQuizTransactionMixin,
+    PgBarometerTransactionMixin,
+    PgAudioTransactionMixin,
 ):
     """A unit of work on one pooled connection: reads now, writes queued until the commit."""
 
@@ -382,6 +386,7 @@ class PostgresStore(
     PgBarometerStoreMixin,
     PgCampaignStoreMixin,
     PgStatsStoreMixin,
+    PgAudioStoreMixin,
 ):
     """A pool of connections to one PostgreSQL database, shared by any number of processes."""
 
