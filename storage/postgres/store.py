@@ -33,6 +33,7 @@ from storage.postgres.complaints import (
     PgComplaintTransactionMixin,
     anonymise,
 )
+from storage.postgres.link import PgLinkCodeTransactionMixin
 from storage.postgres.migrations import load_pg_migrations
 from storage.postgres.quizzes import PgQuizStoreMixin, PgQuizTransactionMixin
 from storage.postgres.stats import PgStatsStoreMixin
@@ -150,6 +151,7 @@ class PostgresTransaction(
     PgQuizTransactionMixin,
     PgBarometerTransactionMixin,
     PgAudioTransactionMixin,
+    PgLinkCodeTransactionMixin,
 ):
     """A unit of work on one pooled connection: reads now, writes queued until the commit."""
 
