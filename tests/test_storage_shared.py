@@ -158,8 +158,8 @@ def test_migrate_command_on_postgresql(pg_url: str) -> None:
             check=True,
         ).stdout
 
-    assert "applied" in migrate()
-    assert "up to date" in migrate()
+    assert "appliquée" in migrate()  # staff messages are in French
+    assert "à jour" in migrate()
 
 
 async def test_the_store_builder_picks_postgresql_for_its_url(pg_url: str, tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from storage.postgres.complaints import (
     PgComplaintTransactionMixin,
     anonymise,
 )
+from storage.postgres.cso_inbox import PgCsoInboxTransactionMixin
 from storage.postgres.link import PgLinkCodeTransactionMixin
 from storage.postgres.migrations import load_pg_migrations
 from storage.postgres.quizzes import PgQuizStoreMixin, PgQuizTransactionMixin
@@ -152,6 +153,7 @@ class PostgresTransaction(
     PgBarometerTransactionMixin,
     PgAudioTransactionMixin,
     PgLinkCodeTransactionMixin,
+    PgCsoInboxTransactionMixin,
 ):
     """A unit of work on one pooled connection: reads now, writes queued until the commit."""
 
