@@ -206,3 +206,19 @@ async def test_crossed_writes_of_two_processes_roll_one_back_as_stale(pg_url: st
     finally:
         await a.close()
         await b.close()
+
+
+async def test_postgresql_keeps_processed_message_ids_hashed(pg_url: str) -> None:
+    from storage.postgres.store import PostgresStore
+
+    store = await PostgresStore.open(pg_url)
+    meta_id = "wamid.HBgLMjIzNzYxMjM0NTY3FQIAEhgg"  # Meta's ids embed the sender's phone
+    try:
+        async with store.transaction() as tx:
+            tx.claim_inbound("whatsapp", meta_id, NOW)
+        kept = await store.fetch_all("SELECT message_id FROM processed_inbound")
+        assert kept and all("22376" not in row[0] for row in kept)
+        async with store.transaction() as tx:
+            assert (await tx.load_session("nobody", "whatsapp", meta_id)).seen
+    finally:
+        await store.close()

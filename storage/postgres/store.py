@@ -25,6 +25,7 @@ import asyncpg
 
 from storage.errors import DuplicateInbound, StaleRecord
 from storage.ports_core import Session
+from storage.postgres.audio import PgAudioStoreMixin, PgAudioTransactionMixin
 from storage.postgres.barometer import PgBarometerStoreMixin, PgBarometerTransactionMixin
 from storage.postgres.campaigns import PgCampaignStoreMixin
 from storage.postgres.complaints import (
@@ -32,6 +33,8 @@ from storage.postgres.complaints import (
     PgComplaintTransactionMixin,
     anonymise,
 )
+from storage.postgres.cso_inbox import PgCsoInboxTransactionMixin
+from storage.postgres.link import PgLinkCodeTransactionMixin
 from storage.postgres.migrations import load_pg_migrations
 from storage.postgres.quizzes import PgQuizStoreMixin, PgQuizTransactionMixin
 from storage.postgres.stats import PgStatsStoreMixin
@@ -43,6 +46,7 @@ from storage.records import (
     SearchRecord,
     UserRecord,
 )
+from storage.sqlite_inbox import inbox_key
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +149,12 @@ def _translate(exc: Exception) -> Exception:
 
 
 class PostgresTransaction(
-    PgComplaintTransactionMixin, PgQuizTransactionMixin, PgBarometerTransactionMixin
+    PgComplaintTransactionMixin,
+    PgQuizTransactionMixin,
+    PgBarometerTransactionMixin,
+    PgAudioTransactionMixin,
+    PgLinkCodeTransactionMixin,
+    PgCsoInboxTransactionMixin,
 ):
     """A unit of work on one pooled connection: reads now, writes queued until the commit."""
 
@@ -203,7 +212,8 @@ class PostgresTransaction(
         """Take the user's lock, then the seen-before check, user and conversation in one query."""
         await self.lock_user(user_key)
         conn = await self._connection()
-        row = tuple(await conn.fetchrow(_SESSION_SQL, channel, message_id, user_key))
+        hashed = inbox_key(channel, message_id) if message_id is not None else None
+        row = tuple(await conn.fetchrow(_SESSION_SQL, channel, hashed, user_key))
         user = _user(row[1:15]) if row[1] is not None else None
         conversation = _conversation((user_key, *row[15:20])) if row[15] is not None else None
         return Session(bool(row[0]), user, conversation)
@@ -231,11 +241,12 @@ class PostgresTransaction(
 
         async def claim(conn: asyncpg.Connection) -> None:
             # Another process inserting the same id first makes this one wait for its commit.
+            # Stored hashed: Meta's message ids embed the sender's phone number.
             status = await conn.execute(
                 "INSERT INTO processed_inbound (channel, message_id, processed_at) "
                 "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                 channel,
-                message_id,
+                inbox_key(channel, message_id),
                 now,
             )
             if status != "INSERT 0 1":
@@ -382,6 +393,7 @@ class PostgresStore(
     PgBarometerStoreMixin,
     PgCampaignStoreMixin,
     PgStatsStoreMixin,
+    PgAudioStoreMixin,
 ):
     """A pool of connections to one PostgreSQL database, shared by any number of processes."""
 
