@@ -23,10 +23,6 @@ from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock
 from tests.storage_backends import store as store  # each test on every backend
 
-# The PostgreSQL store does not yet implement the ports these turns use (link codes, the
-# CSO inbox, voice notes, the durable inbox, uncertain sends): issue 20 is still open.
-PG_LAG = "PostgreSQL store lacks ports added after the split (issue 20)"
-
 EXAMPLE = Path(__file__).resolve().parent.parent / "campaigns" / "eid-10-decembre.yaml"
 ARTICLE = "espace-interpellation-democratique"
 PREFIX = "campaign:eid-10-decembre:"
@@ -152,7 +148,6 @@ async def test_plan_counts_per_channel_language_window_and_exclusions(
     assert (await make_plan(store, readers, NO_QUIET, {}, clock())).total == 1
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_send_killed_and_restarted_reaches_everyone_once(
     store: SqliteStore, clock: FakeClock
 ) -> None:
@@ -225,7 +220,6 @@ async def test_replies_and_notices_go_ahead_of_the_campaign(
     assert len(sent) < 70
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_stop_in_the_middle_of_a_send(
     store: SqliteStore, clock: FakeClock, engine: Engine
 ) -> None:
@@ -277,7 +271,6 @@ async def test_quiet_hours_hold_messages_until_morning(
     assert len(sent) == 30
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_cancel_drops_unsent_rows(store: SqliteStore, clock: FakeClock) -> None:
     for i in range(5):
         await add_user(store, clock, "telegram", f"t{i}")
