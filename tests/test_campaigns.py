@@ -299,7 +299,6 @@ async def test_a_changed_message_is_not_resumed_under_the_same_name(
         await send(store, example(text={"fr": "Autre chose"}), NO_QUIET, clock)
 
 
-@pytest.mark.sqlite_only(reason="writes WhatsApp statuses with SQLite json_set")
 async def test_report_figures(store: SqliteStore, clock: FakeClock, engine: Engine) -> None:
     readers = [Chat(engine, clock, user=f"20{i}", channel="telegram") for i in range(3)]
     for chat in readers:
@@ -309,13 +308,13 @@ async def test_report_figures(store: SqliteStore, clock: FakeClock, engine: Engi
     sent: list[tuple[str, str, Reply]] = []
     clock.advance(seconds=LEAD.total_seconds())
     await drain(worker(store, clock, sent), clock, seconds=5)
-    # WhatsApp statuses as the channel writes them into the payload.
+    # WhatsApp statuses as the channel writes them, by the id the platform gave each send.
+    platform_ids = {
+        chat: f"whatsapp-{n}" for n, (ch, chat, _) in enumerate(sent, 1) if ch == "whatsapp"
+    }
     for key, state in zip(wa, ("delivered", "read"), strict=True):
-        await store.fetch_all(
-            "UPDATE outbox SET payload = json_set(payload, '$._whatsapp_status', ?) "
-            "WHERE user_key = ? AND kind = 'campaign'",
-            (state, key),
-        )
+        chat = key.split(":", 1)[1]
+        await store.mark_status("whatsapp", platform_ids[chat], "_whatsapp_status", state, [])
     clock.advance(minutes=5)
     await readers[0].tap(f"learn:article:{ARTICLE}")  # the campaign's button
     await readers[1].say("stop")
