@@ -11,7 +11,7 @@ import pytest
 
 from tests.fake_graph import APP_SECRET, PHONE_ID, TOKEN, VERIFY_TOKEN, FakeGraph, dumps, sign, text
 from tests.fake_telegram import FakeTelegram, text_update
-from tests.run_support import start_run
+from tests.run_support import ROOT, start_run
 
 WA_ID = "22376543210"
 
@@ -67,6 +67,8 @@ async def test_whatsapp_webhooks_are_answered_on_postgresql(pg_url: str) -> None
                 assert 'civicbot_inbound_total{channel="whatsapp"} 2.0' in await resp.text()
         logs = await stop(proc)
         assert WA_ID not in logs and "bonjour" not in logs
+        # No SQLite writer lock is taken for a URL (it made a 'postgresql:' directory).
+        assert not (ROOT / "postgresql:").exists()
         assert await left_behind(pg_url) == (0, 0)
     finally:
         await graph.stop()
