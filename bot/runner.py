@@ -122,8 +122,9 @@ async def run_channels(app: App) -> int:
         random.SystemRandom(),
         settings.open311_jurisdiction,
     )
-    # This process holds the file's writer lock: rows leased by a process that died are
-    # free again now, counted as possible duplicates if they were in flight.
+    # Rows leased by a process that died are free again now (on SQLite, whose writer lock
+    # this process holds, all of them; on PostgreSQL those whose lease lapsed), counted as
+    # possible duplicates if they were in flight.
     released = await app.store.recover_outbox(utc_now())
     if released:
         log.warning("%d outbox message(s) left in flight by a previous run are due again", released)

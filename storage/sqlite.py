@@ -54,8 +54,10 @@ from storage.sqlite_cso_inbox import CsoInboxTransactionMixin
 from storage.sqlite_inbox import InboxStoreMixin, InboxTransactionMixin, inbox_key
 from storage.sqlite_link import LinkCodeTransactionMixin
 from storage.sqlite_open311 import Open311StoreMixin
+from storage.sqlite_ops import OpsStoreMixin
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
 from storage.sqlite_stats import StatsStoreMixin
+from storage.sqlite_window import WindowStoreMixin
 
 log = logging.getLogger(__name__)
 
@@ -501,6 +503,8 @@ class SqliteStore(
     AudioStoreMixin,
     Open311StoreMixin,
     InboxStoreMixin,
+    WindowStoreMixin,
+    OpsStoreMixin,
 ):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
@@ -515,6 +519,7 @@ class SqliteStore(
         self.recent: Lru[tuple[str, str], bool] = Lru(cache_size * 4)
         self._pending: list[tuple[Sequence[Op], asyncio.Future[None]]] = []
         self.checkpoint_after_inbox = False
+        self._inbox_leases = {}  # inbox row id -> lease (one process per file: in memory)
         self._flusher: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
