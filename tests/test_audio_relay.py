@@ -256,3 +256,42 @@ async def test_a_failed_download_is_retried_by_the_outbox_not_lost(rig: Rig) -> 
     group = await rig.tg.wait_sent(3, CSO_GROUP)
     assert group[2].method == "sendVoice" and rig.tg.uploads == [note]
     assert sum("quartier Plateau" in c.text for c in group) == 1  # the text went once
+
+
+async def test_a_telegram_note_that_is_gone_becomes_a_text_to_the_cso_at_once(rig: Rig) -> None:
+    await link_number(rig)
+    before = len(rig.graph.sent(CSO_NUMBER))
+    await tg_voice_complaint(rig, 912, "VOICE-CITIZEN-GONE", silent_opus(5))
+    rig.tg.forget_file("VOICE-CITIZEN-GONE")  # getFile: 400 "invalid file_id"
+    await rig.worker().run_once()
+    on_wa = rig.graph.sent(CSO_NUMBER)[before:]
+    assert len(on_wa) == 2 and "quartier Plateau" in on_wa[0].text
+    # One try, no retries: the CSO reads at once that there was a note and what to do.
+    assert on_wa[1].type == "text" and "ne la garde plus" in on_wa[1].text
+    assert "Question au citoyen" in on_wa[1].text
+    assert not rig.graph.uploads
+    rows = await rig.store.fetch_all(
+        "SELECT state, attempts FROM outbox WHERE channel = 'whatsapp' AND kind = 'forward'", ()
+    )
+    assert {r[0] for r in rows} == {"sent"}
+    await rig.worker(timedelta(hours=1)).run_once()
+    assert len(rig.graph.sent(CSO_NUMBER)) == before + 2  # said once, not again
+
+
+@pytest.mark.parametrize("loss", ["forgotten id", "file 404"])
+async def test_a_whatsapp_note_that_is_gone_becomes_a_text_to_the_cso_at_once(
+    rig: Rig, loss: str
+) -> None:
+    await link_group(rig)
+    await wa_voice_complaint(rig, "22370000403", "MEDIA-CITIZEN-GONE", silent_opus(6))
+    if loss == "forgotten id":
+        rig.graph.forget_media("MEDIA-CITIZEN-GONE")  # URL lookup: 400, code 100
+    else:
+        rig.graph.lose_download("MEDIA-CITIZEN-GONE")  # the URL itself: 404
+    await rig.worker().run_once()
+    group = await rig.tg.wait_sent(3, CSO_GROUP)
+    assert "quartier Plateau" in group[1].text
+    assert group[2].method == "sendMessage" and "ne la garde plus" in group[2].text
+    assert not rig.tg.uploads
+    rows = await rig.store.fetch_all("SELECT state FROM outbox WHERE kind = 'forward'", ())
+    assert {r[0] for r in rows} == {"sent"}

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.relay import Relay
+from bot.channels.relay import Note, Relay
 from bot.channels.telegram.flood import Bucket
 from bot.channels.voice import VoiceCache, VoiceFileError
 from bot.channels.whatsapp.convert import CHANNEL
@@ -177,11 +177,11 @@ class WhatsAppSender:
             if self.media is None:
                 raise SendError("WhatsApp media are not set up")
             async with self.relay.carry(reply) as note:
-                if note is not None:
+                if isinstance(note, Note):
                     # Uploaded for this one message: a citizen's voice is not cached.
                     media_id = await self.media.upload(note.data, note.mime)
                     return await self._post(chat_id, audio_payload(media_id))
-            reply = replace(reply, media=None, text=reply.media_fallback or reply.text)
+            reply = replace(reply, media=None, text=note)
             if not reply.text:
                 return None
         if reply.audio is not None and self.media is not None:
