@@ -146,6 +146,12 @@ class WhatsAppSender:
                     decision = await self.window.decide(chat_id, reply, refused=True)
             if decision.mode == "wait":
                 raise self.window.wait(chat_id, decision, f"no template for {decision.kind}")
+            if not reply.text.strip():
+                # A voice note or photo row has no words for a template's body: it would
+                # reach the user as an empty "…" and the media would be lost. It waits for
+                # the window instead, behind the text row that went as a template, and goes
+                # free-form as soon as the user writes.
+                raise self.window.wait(chat_id, decision, "media cannot go in a template")
             return await self._template(chat_id, reply, decision)
 
     async def reply(self, chat_id: str, reply: Reply) -> str | None:
