@@ -33,7 +33,7 @@ from handlers.safety.detect import detect
 from handlers.safety.help import SafetyFlow, offer_help
 from handlers.search import SearchFlow, answer_chatter, chatter_kind
 from handlers.turn import Turn
-from handlers.typed.drafts import keep_drafts
+from handlers.typed.drafts import draft, keep_drafts
 from handlers.typed.screen import takes_free_text, typed_choice, zero_choice
 from storage.ports import DuplicateInbound, Session, StaleRecord, Store, Transaction
 from storage.records import ConversationRecord, UserRecord
@@ -322,7 +322,9 @@ class Engine:
             if takes_free_text(turn):
                 await self._current(turn).on_text(turn, self._router, text)
             return
-        if inbound.choice is None and (chatter := chatter_kind(turn, text)):
+        chatter = chatter_kind(turn, text) if inbound.choice is None else None
+        # At a step that waits for text, "oui", "non" or "ok" may be the answer (to a CSO).
+        if chatter is not None and (chatter == "confused" or not takes_free_text(turn)):
             await answer_chatter(turn, self._router, chatter)
             return
         if inbound.choice is None and (code := language_named(turn.pack, text)):
@@ -409,7 +411,7 @@ class Engine:
         elif command == "resume" and isinstance(privacy, PrivacyFlow):
             if turn.user.stopped:
                 await privacy.resume(turn)
-            else:
+            elif not await self._resume_draft(turn):
                 await self._router.show_menu(turn)
         elif command == "forget":
             await privacy.show(turn, self._router)
@@ -417,6 +419,16 @@ class Engine:
             await self._router.start(turn, command)
         elif command == "mine":
             await self._choice(turn, "complaint:mine")
+
+    async def _resume_draft(self, turn: Turn) -> bool:
+        """`reprendre` after a detour: back to the complaint being written, if one is kept."""
+        kept = draft(turn, "complaint")
+        flow = self._router.get("complaint")
+        if kept is None or flow is None:
+            return False
+        turn.goto("complaint", kept[0], kept[1])
+        await flow.show(turn, self._router)
+        return True
 
     async def _typed(self, turn: Turn, text: str) -> bool:
         """Typed words that name a choice on the current screen act as that choice."""
