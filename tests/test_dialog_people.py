@@ -112,3 +112,15 @@ async def test_yes_at_the_language_prompt_is_not_kept_as_a_question(chat: Chat, 
     await chat.say(word)
     await chat.say("francais")
     assert "Vouliez-vous lire" not in chat.text and "rien trouvé" not in chat.text, chat.text
+
+
+@pytest.mark.parametrize("typed", ["la 2", "c la 2", "reponse 2", "c'est la 2", "le numero 2"])
+async def test_a_quiz_answer_typed_as_la_2_is_choice_2(chat: Chat, typed: str) -> None:
+    await chat.onboard()
+    await chat.say("quiz")
+    await chat.say("1")
+    assert "Question 1/10" in chat.text
+    second = chat.label(chat.choices[1])
+    await chat.say(typed)
+    assert "Bonne réponse" in chat.text or "Ce n'est pas ça" in chat.text, chat.text
+    assert "rien trouvé" not in chat.text
