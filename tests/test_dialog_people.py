@@ -120,7 +120,6 @@ async def test_a_quiz_answer_typed_as_la_2_is_choice_2(chat: Chat, typed: str) -
     await chat.say("quiz")
     await chat.say("1")
     assert "Question 1/10" in chat.text
-    second = chat.label(chat.choices[1])
     await chat.say(typed)
     assert "Bonne réponse" in chat.text or "Ce n'est pas ça" in chat.text, chat.text
     assert "rien trouvé" not in chat.text
