@@ -123,3 +123,16 @@ async def test_a_quiz_answer_typed_as_la_2_is_choice_2(chat: Chat, typed: str) -
     await chat.say(typed)
     assert "Bonne réponse" in chat.text or "Ce n'est pas ça" in chat.text, chat.text
     assert "rien trouvé" not in chat.text
+
+
+async def test_text_typed_at_the_photo_step_is_added_to_the_description(chat: Chat) -> None:
+    await _typed_complaint_until_place(chat)
+    await chat.say("quartier Plateau")
+    await chat.say("Le forage est en panne depuis 3 semaines.")
+    assert "photo" in chat.text
+    await chat.say("les femmes marchent 5 km pour avoir de l'eau")
+    assert "Vouliez-vous lire" not in chat.text and "article" not in chat.text, chat.text
+    assert "photo" in chat.text, chat.text  # still at the photo step
+    await chat.say("continuer")
+    await chat.say("non")
+    assert "depuis 3 semaines" in chat.text and "5 km" in chat.text, chat.text  # the summary

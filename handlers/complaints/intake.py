@@ -329,6 +329,13 @@ class ComplaintFlow(Flow):
             else:
                 data["description"] = text
                 await self._next(turn, router, data, "media")
+        elif step == "media" and data.get("description"):
+            # More words after the description ("les femmes marchent 5 km"): they belong to it.
+            added = f"{data['description']}\n{text}"[:DESCRIPTION_LIMIT].rstrip()
+            data["description"] = added
+            turn.say(turn.t("draft.description_added", text=added))
+            turn.goto("complaint", "media", data)
+            await self.show(turn, router)
         elif step == "answer":
             await self._answer(turn, router, data, text)
         else:
