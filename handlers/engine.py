@@ -35,6 +35,7 @@ from handlers.search import SearchFlow, answer_chatter, chatter_kind
 from handlers.turn import Turn
 from handlers.typed.drafts import draft, keep_drafts
 from handlers.typed.screen import takes_free_text, typed_choice, zero_choice
+from handlers.typed.words import ROLES, words_of
 from storage.ports import DuplicateInbound, Session, StaleRecord, Store, Transaction
 from storage.records import ConversationRecord, UserRecord
 
@@ -326,6 +327,14 @@ class Engine:
         # At a step that waits for text, "oui", "non" or "ok" may be the answer (to a CSO).
         if chatter is not None and (chatter == "confused" or not takes_free_text(turn)):
             await answer_chatter(turn, self._router, chatter)
+            return
+        complaints = self._router.get("complaint")
+        if (
+            inbound.choice is None
+            and isinstance(complaints, ComplaintFlow)
+            and " ".join(words_of(text)) in ROLES["cancel"]
+            and complaints.cancel_kept(turn)
+        ):
             return
         if inbound.choice is None and (code := language_named(turn.pack, text)):
             await self._router.flows["lang"].on_choice(turn, self._router, f"lang:{code}")

@@ -136,3 +136,22 @@ async def test_text_typed_at_the_photo_step_is_added_to_the_description(chat: Ch
     await chat.say("continuer")
     await chat.say("non")
     assert "depuis 3 semaines" in chat.text and "5 km" in chat.text, chat.text  # the summary
+
+
+async def test_annuler_after_a_detour_asks_to_cancel_the_kept_draft(chat: Chat) -> None:
+    await _typed_complaint_until_place(chat)
+    await chat.say("menu")
+    await chat.say("annuler")
+    assert "vraiment annuler" in chat.text, chat.text
+    await chat.say("oui")
+    assert "annulé" in chat.text, chat.text
+    await chat.say("plainte")
+    assert "complaint:resume" not in chat.choices
+
+
+async def test_annuler_after_a_detour_then_non_keeps_the_draft(chat: Chat) -> None:
+    await _typed_complaint_until_place(chat)
+    await chat.say("aide")
+    await chat.say("annuler")
+    await chat.say("non")
+    assert "Où exactement" in chat.text, chat.text
