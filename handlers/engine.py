@@ -33,8 +33,9 @@ from handlers.safety.detect import detect
 from handlers.safety.help import SafetyFlow, offer_help
 from handlers.search import SearchFlow, answer_chatter, chatter_kind
 from handlers.turn import Turn
-from handlers.typed.drafts import keep_drafts
+from handlers.typed.drafts import draft, keep_drafts
 from handlers.typed.screen import takes_free_text, typed_choice, zero_choice
+from handlers.typed.words import ROLES, words_of
 from storage.ports import DuplicateInbound, Session, StaleRecord, Store, Transaction
 from storage.records import ConversationRecord, UserRecord
 
@@ -322,8 +323,18 @@ class Engine:
             if takes_free_text(turn):
                 await self._current(turn).on_text(turn, self._router, text)
             return
-        if inbound.choice is None and (chatter := chatter_kind(turn, text)):
+        chatter = chatter_kind(turn, text) if inbound.choice is None else None
+        # At a step that waits for text, "oui", "non" or "ok" may be the answer (to a CSO).
+        if chatter is not None and (chatter == "confused" or not takes_free_text(turn)):
             await answer_chatter(turn, self._router, chatter)
+            return
+        complaints = self._router.get("complaint")
+        if (
+            inbound.choice is None
+            and isinstance(complaints, ComplaintFlow)
+            and " ".join(words_of(text)) in ROLES["cancel"]
+            and complaints.cancel_kept(turn)
+        ):
             return
         if inbound.choice is None and (code := language_named(turn.pack, text)):
             await self._router.flows["lang"].on_choice(turn, self._router, f"lang:{code}")
@@ -409,7 +420,7 @@ class Engine:
         elif command == "resume" and isinstance(privacy, PrivacyFlow):
             if turn.user.stopped:
                 await privacy.resume(turn)
-            else:
+            elif not await self._resume_draft(turn):
                 await self._router.show_menu(turn)
         elif command == "forget":
             await privacy.show(turn, self._router)
@@ -417,6 +428,16 @@ class Engine:
             await self._router.start(turn, command)
         elif command == "mine":
             await self._choice(turn, "complaint:mine")
+
+    async def _resume_draft(self, turn: Turn) -> bool:
+        """`reprendre` after a detour: back to the complaint being written, if one is kept."""
+        kept = draft(turn, "complaint")
+        flow = self._router.get("complaint")
+        if kept is None or flow is None:
+            return False
+        turn.goto("complaint", kept[0], kept[1])
+        await flow.show(turn, self._router)
+        return True
 
     async def _typed(self, turn: Turn, text: str) -> bool:
         """Typed words that name a choice on the current screen act as that choice."""

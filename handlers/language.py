@@ -9,6 +9,7 @@ from content.text import fold
 from handlers.audio.play import say_with_voice
 from handlers.flow import Flow, Router
 from handlers.messages import Choice
+from handlers.search import chatter_kind
 from handlers.turn import Turn
 
 
@@ -80,8 +81,12 @@ def _names(languages: tuple[tuple[str, str], ...]) -> dict[str, str]:
 
 def first_message(turn: Turn, text: str, choice: str | None) -> str | None:
     """A newcomer's message worth answering after the language prompt (a question, a code)."""
-    if turn.flow == "lang" and "first" in turn.data and (choice or "").startswith("lang:"):
-        return str(turn.data["first"])
+    kept = turn.data.get("first") if turn.flow == "lang" else None
+    if kept is not None and (choice or "").startswith("lang:"):
+        return str(kept)
+    if choice is None and chatter_kind(turn, text) is not None:
+        # "ok", "g pa compri" after a question: the question is still the one to answer.
+        return str(kept) if kept is not None else None
     if choice is not None or not fold(text) or text.isdigit():
         return None
     entry = turn.inbound.entry
@@ -93,5 +98,5 @@ def first_message(turn: Turn, text: str, choice: str | None) -> str | None:
     if folded in table or turn.pack.texts.command_for(text) is not None:
         return None
     if all(word in table for word in folded.split()):
-        return None
+        return str(kept) if kept is not None else None
     return text[:500]

@@ -28,9 +28,22 @@ class LearnFlow(Flow):
 
     async def start(self, turn: Turn, router: Router) -> None:
         """Show the themes."""
-        await self.show(turn, router)
+        await self._themes(turn)
 
     async def show(self, turn: Turn, router: Router) -> None:
+        """Draw again the page or theme the person was reading ("ok", "g pa compri", "99")."""
+        data = turn.data
+        article = turn.pack.articles.get(str(data.get("article", "")))
+        if turn.step == "article" and article is not None:
+            page = data.get("page")
+            page = page if isinstance(page, int) else 1
+            await self.open(turn, router, article, page, again=True)
+        elif turn.step == "theme" and turn.pack.theme(str(data.get("theme", ""))):
+            await self._theme(turn, str(data["theme"]))
+        else:
+            await self._themes(turn)
+
+    async def _themes(self, turn: Turn) -> None:
         """The list of themes."""
         turn.goto("learn", "themes")
         pack = turn.pack
@@ -52,7 +65,7 @@ class LearnFlow(Flow):
         parts = choice.split(":")
         kind = parts[1] if len(parts) > 1 else ""
         if kind == "themes":
-            await self.show(turn, router)
+            await self._themes(turn)
             return True
         target = parts[2] if len(parts) > 2 else ""
         if kind == "theme" and turn.pack.theme(target):
@@ -92,13 +105,15 @@ class LearnFlow(Flow):
             + [Choice("learn:themes", turn.t("learn.themes")), back_to_menu(turn)],
         )
 
-    async def open(self, turn: Turn, router: Router, article: Article, page: int = 1) -> None:
-        """Show one page of an article with what can follow it."""
+    async def open(
+        self, turn: Turn, router: Router, article: Article, page: int = 1, again: bool = False
+    ) -> None:
+        """Show one page of an article with what can follow it (`again`: drawn once more)."""
         pack = turn.pack
         pages = pack.pages(article, turn.lang)
         page = min(max(page, 1), len(pages))
         turn.goto("learn", "article", {"article": article.id, "page": page})
-        if page == 1:
+        if page == 1 and not again:
             turn.tx.record_read(turn.user.key, article.id, turn.now)
         title = pack.pick(article.title, turn.lang)
         text = f"{title}\n\n{pages[page - 1]}" if page == 1 else pages[page - 1]
@@ -125,7 +140,7 @@ class LearnFlow(Flow):
         choices.append(Choice(f"learn:theme:{article.theme}", turn.t("learn.back_theme")))
         choices.append(back_to_menu(turn))
         # A recording for people who read little, sent with the first page.
-        audio = pack.pick(article.audio, turn.lang) if page == 1 else ""
+        audio = pack.pick(article.audio, turn.lang) if page == 1 and not again else ""
         if audio:
             turn.replies.append(Reply(text="", media=Media("audio", audio)))
         await say_with_voice(turn, f"article:{article.id}:{page}", text, choices)

@@ -91,6 +91,24 @@ class ComplaintFlow(Flow):
         label = turn.t("draft.resume", about=", ".join(about) or "…")
         return Choice("complaint:resume", label, turn.t("draft.resume_short"))
 
+    def cancel_kept(self, turn: Turn) -> bool:
+        """`annuler` typed after a detour: ask whether to drop the kept draft, if there is one."""
+        kept = draft(turn, "complaint")
+        if kept is None:
+            return False
+        turn.goto("complaint", kept[0], kept[1])
+        self._confirm_cancel(turn)
+        return True
+
+    def _confirm_cancel(self, turn: Turn) -> None:
+        turn.say(
+            turn.t("draft.cancel_confirm"),
+            [
+                Choice("complaint:cancel_yes", turn.t("draft.cancel_yes")),
+                Choice("complaint:cancel_no", turn.t("draft.cancel_no")),
+            ],
+        )
+
     # --- drawing each step -------------------------------------------------------------------
 
     async def show(self, turn: Turn, router: Router) -> None:
@@ -240,13 +258,7 @@ class ComplaintFlow(Flow):
                 await self.show(turn, router)
         elif action == "cancel" and data.get("category") and turn.step != "home":
             # A draft with content is not thrown away on one tap or a stray "1".
-            turn.say(
-                turn.t("draft.cancel_confirm"),
-                [
-                    Choice("complaint:cancel_yes", turn.t("draft.cancel_yes")),
-                    Choice("complaint:cancel_no", turn.t("draft.cancel_no")),
-                ],
-            )
+            self._confirm_cancel(turn)
         elif action == "cancel_no":
             await self.show(turn, router)
         elif action in ("cancel", "cancel_yes"):
@@ -329,6 +341,13 @@ class ComplaintFlow(Flow):
             else:
                 data["description"] = text
                 await self._next(turn, router, data, "media")
+        elif step == "media" and data.get("description"):
+            # More words after the description ("les femmes marchent 5 km"): they belong to it.
+            added = f"{data['description']}\n{text}"[:DESCRIPTION_LIMIT].rstrip()
+            data["description"] = added
+            turn.say(turn.t("draft.description_added", text=added))
+            turn.goto("complaint", "media", data)
+            await self.show(turn, router)
         elif step == "answer":
             await self._answer(turn, router, data, text)
         else:
