@@ -52,9 +52,11 @@ from storage.sqlite_complaints import (
 )
 from storage.sqlite_cso_inbox import CsoInboxTransactionMixin
 from storage.sqlite_inbox import InboxStoreMixin, InboxTransactionMixin, inbox_key
+from storage.sqlite_leader import LeaderStoreMixin
 from storage.sqlite_link import LinkCodeTransactionMixin
 from storage.sqlite_open311 import Open311StoreMixin
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
+from storage.sqlite_rate import RateStoreMixin
 from storage.sqlite_stats import StatsStoreMixin
 
 log = logging.getLogger(__name__)
@@ -501,6 +503,8 @@ class SqliteStore(
     AudioStoreMixin,
     Open311StoreMixin,
     InboxStoreMixin,
+    RateStoreMixin,
+    LeaderStoreMixin,
 ):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
@@ -516,6 +520,8 @@ class SqliteStore(
         self._pending: list[tuple[Sequence[Op], asyncio.Future[None]]] = []
         self.checkpoint_after_inbox = False
         self._flusher: asyncio.Task[None] | None = None
+        # Roles led in this process (one process per file: it leads them all).
+        self._leaders: set[str] = set()
 
     def __repr__(self) -> str:
         return f"SqliteStore(path={self._path!r})"

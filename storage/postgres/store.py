@@ -34,9 +34,11 @@ from storage.postgres.complaints import (
     anonymise,
 )
 from storage.postgres.cso_inbox import PgCsoInboxTransactionMixin
+from storage.postgres.leader import PgLeaderStoreMixin
 from storage.postgres.link import PgLinkCodeTransactionMixin
 from storage.postgres.migrations import load_pg_migrations
 from storage.postgres.quizzes import PgQuizStoreMixin, PgQuizTransactionMixin
+from storage.postgres.rate import PgRateStoreMixin
 from storage.postgres.stats import PgStatsStoreMixin
 from storage.records import (
     ConversationRecord,
@@ -394,6 +396,8 @@ class PostgresStore(
     PgCampaignStoreMixin,
     PgStatsStoreMixin,
     PgAudioStoreMixin,
+    PgRateStoreMixin,
+    PgLeaderStoreMixin,
 ):
     """A pool of connections to one PostgreSQL database, shared by any number of processes."""
 
