@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from content.audio import AudioIndex, check_index, parse_key
+from content.audio import UI_VOICE_KEYS, AudioIndex, check_index, parse_key
 from content.check import (
     check_barometer,
     check_pack_wording,
@@ -387,9 +387,13 @@ def key_exists(pack: ContentPack, key: str, lang: str) -> bool:
     if kind == "barometer" and len(rest) == 1:
         scorecard = pack.barometer
         return scorecard is not None and any(q.id == rest[0] for _, q in scorecard.questions())
-    if kind in ("ui", "safety") and len(rest) == 1:
-        name = rest[0] if kind == "ui" else f"safety.{rest[0]}"
-        return name in pack.texts.catalogs.get(pack.texts.fallback, {})
+    if kind == "ui" and len(rest) == 1:
+        # Only the messages that play a recording (a file for any other would never be heard).
+        return rest[0] in UI_VOICE_KEYS and rest[0] in pack.texts.catalogs.get(
+            pack.texts.fallback, {}
+        )
+    if kind == "safety" and len(rest) == 1:
+        return f"safety.{rest[0]}" in pack.texts.catalogs.get(pack.texts.fallback, {})
     return False
 
 
@@ -400,4 +404,5 @@ def recordable(pack: ContentPack) -> dict[str, int]:
         "article": sum(len(pack.pages(a, french)) for a in pack.articles.values()),
         "quiz": sum(len(q.questions) for q in pack.quizzes.values()),
         "barometer": len(pack.barometer.questions()) if pack.barometer else 0,
+        "ui": sum(1 for key in UI_VOICE_KEYS if key_exists(pack, f"ui:{key}", french)),
     }

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from content.pack import ContentPack
 from content.text import clean_input, fold
-from handlers.audio.play import AudioFlow
+from handlers.audio.play import PLAY, AudioFlow, say_with_voice
 from handlers.audio.record import RecordFlow
 from handlers.barometer.cso import BarometerCsoFlow
 from handlers.barometer.flow import BarometerFlow
@@ -346,7 +346,10 @@ class Engine:
                 await flow.show(turn, self._router)
         elif not fold(text):
             # Empty, blank, or only emoji and punctuation: nothing to act on.
-            turn.say(turn.t("input.empty" if not text else "input.not_understood"))
+            if text:
+                await self._not_understood(turn)
+            else:
+                turn.say(turn.t("input.empty"))
             await self._router.show(turn)
         else:
             flow = self._current(turn)
@@ -376,9 +379,14 @@ class Engine:
         # The first message counts: a question or a code sent before the language is chosen
         # is kept (until the next message only) and answered once the language is known.
         pending = first_message(turn, text, choice)
+        if choice is not None and choice.startswith(PLAY):
+            # "Écouter" on the language prompt plays it; the prompt stays the current screen.
+            audio = self._router.flows["audio"]
+            if await audio.on_choice(turn, self._router, choice):
+                return
         if choice is None or not choice.startswith("lang:"):
             if isinstance(language, LanguageFlow):
-                language.ask(turn, pending)
+                await language.ask(turn, pending)
             else:
                 await language.show(turn, self._router)
             return
@@ -393,7 +401,7 @@ class Engine:
             await self._router.show_menu(turn)
         elif command == "help":
             turn.goto("menu", "main")
-            turn.say(help_text(turn), [back_to_menu(turn)])
+            await say_with_voice(turn, "ui:help.text", help_text(turn), [back_to_menu(turn)])
         elif command == "language":
             await self._router.flows["lang"].show(turn, self._router)
         elif command == "stop" and isinstance(privacy, PrivacyFlow):
@@ -443,8 +451,13 @@ class Engine:
         name = self._router.free_text
         flow = self._router.get(name) if name else None
         if flow is None or not await flow.on_text(turn, self._router, text):
-            turn.say(turn.t("input.not_understood"))
+            await self._not_understood(turn)
             await self._router.show_menu(turn)
+
+    async def _not_understood(self, turn: Turn) -> None:
+        # Heard by listeners only: the screen just below offers its own "Écouter".
+        text = turn.t("input.not_understood")
+        await say_with_voice(turn, "ui:input.not_understood", text, offer=False)
 
     def _finish(self, turn: Turn) -> list[Reply]:
         replies = turn.replies

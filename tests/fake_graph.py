@@ -103,6 +103,8 @@ class FakeGraph:
     media: dict[str, bytes] = field(default_factory=dict)
     uploads: list[bytes] = field(default_factory=list)
     expired: set[str] = field(default_factory=set)
+    downloads: list[str] = field(default_factory=list)
+    failed_downloads: int = 0
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeGraph:
@@ -217,10 +219,18 @@ class FakeGraph:
             }
         )
 
+    def fail_downloads(self, times: int = 1) -> None:
+        """The next `times` media downloads answer 500, as Meta's CDN sometimes does."""
+        self.failed_downloads += times
+
     async def _download(self, request: web.Request) -> web.Response:
         # Meta's download URLs want the access token too.
         if not self._authorised(request):
             return web.Response(status=401)
+        if self.failed_downloads:
+            self.failed_downloads -= 1
+            return web.Response(status=500)
+        self.downloads.append(request.match_info["media_id"])
         data = self.media.get(request.match_info["media_id"])
         return web.Response(status=404) if data is None else web.Response(body=data)
 

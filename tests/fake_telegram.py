@@ -37,6 +37,10 @@ class Call:
         return [b for row in markup.get("inline_keyboard", []) for b in row]
 
 
+# The Bot API lets bots download files of at most 20 MB.
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
+
+
 @dataclass
 class Failure:
     """A planned error answer: 429, 500, 403 blocked, 400 chat not found, or a slow answer."""
@@ -63,6 +67,7 @@ class FakeTelegram:
     files: dict[str, bytes] = field(default_factory=dict)
     uploads: list[bytes] = field(default_factory=list)
     forgotten_files: set[str] = field(default_factory=set)
+    downloads: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeTelegram:
@@ -185,6 +190,17 @@ class FakeTelegram:
             return message
         if method == "getFile":
             file_id = str(params["file_id"])
+            if len(self.files.get(file_id, b"")) > DOWNLOAD_LIMIT:
+                raise web.HTTPBadRequest(
+                    text=json.dumps(
+                        {
+                            "ok": False,
+                            "error_code": 400,
+                            "description": "Bad Request: file is too big",
+                        }
+                    ),
+                    content_type="application/json",
+                )
             if file_id not in self.files:
                 raise web.HTTPBadRequest(
                     text=json.dumps(
@@ -259,6 +275,7 @@ class FakeTelegram:
     async def _download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
+        self.downloads.append(request.match_info["name"])
         file_id = request.match_info["name"].removesuffix(".oga")
         if file_id not in self.files:
             return web.Response(status=404)

@@ -9,6 +9,7 @@ from typing import Any
 from complaints.duplicates import find_similar
 from complaints.lifecycle import allows
 from complaints.reference import normalize_reference
+from handlers.audio.play import say_with_voice
 from handlers.complaints.contact import contact_line
 from handlers.complaints.notices import (
     forward,
@@ -64,7 +65,9 @@ class ComplaintFlow(Flow):
         turn.goto("complaint", "home")
         kept = draft(turn, "complaint")
         resume = [self._resume_choice(turn, kept[1])] if kept else []
-        turn.say(
+        await say_with_voice(
+            turn,
+            "ui:complaint.home",
             turn.t("complaint.home"),
             [
                 *resume,
@@ -96,7 +99,9 @@ class ComplaintFlow(Flow):
         lang = turn.lang
         cancel = Choice("complaint:cancel", turn.t("complaint.cancel"))
         if step == "category":
-            turn.say(
+            await say_with_voice(
+                turn,
+                "ui:complaint.ask_category",
                 turn.t("complaint.ask_category"),
                 [
                     Choice(
@@ -113,23 +118,35 @@ class ComplaintFlow(Flow):
             own = turn.user.commune
             if own and own in pack.communes.by_pcode:
                 offered.append(Choice(f"complaint:commune:{own}", pack.communes.by_pcode[own].name))
-            turn.say(turn.t("complaint.ask_commune"), [*offered, cancel])
+            await say_with_voice(
+                turn,
+                "ui:complaint.ask_commune",
+                turn.t("complaint.ask_commune"),
+                [*offered, cancel],
+            )
         elif step == "place":
-            turn.say(
+            await say_with_voice(
+                turn,
+                "ui:complaint.ask_place",
                 turn.t("complaint.ask_place"),
                 [Choice("complaint:skip_place", turn.t("complaint.skip")), cancel],
             )
         elif step == "description":
             # Issue 18: a voice note may describe it; the person hears first what that risks.
             ask = turn.t("complaint.ask_description", limit=DESCRIPTION_LIMIT)
-            turn.say(f"{ask}\n\n{turn.t('audio.complaint_voice')}", [cancel])
+            text = f"{ask}\n\n{turn.t('audio.complaint_voice')}"
+            await say_with_voice(turn, "ui:complaint.ask_description", text, [cancel])
         elif step == "media":
-            turn.say(
+            await say_with_voice(
+                turn,
+                "ui:complaint.ask_media",
                 turn.t("complaint.ask_media", count=len(data.get("media", []))),
                 [Choice("complaint:media_done", turn.t("complaint.continue")), cancel],
             )
         elif step == "consent":
-            turn.say(
+            await say_with_voice(
+                turn,
+                "ui:complaint.ask_consent",
                 turn.t("complaint.ask_consent", contact=describe_contact(turn)),
                 [
                     Choice("complaint:consent:no", turn.t("complaint.consent_no")),

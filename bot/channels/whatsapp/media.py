@@ -11,7 +11,7 @@ import aiohttp
 
 from bot.channels.voice import VoiceCache
 from bot.delivery import SendError
-from handlers.audio.record import FetchError
+from handlers.audio.record import FetchError, MediaTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +54,12 @@ class GraphMedia:
             raise SendError("WhatsApp sender is not running")
         return session
 
-    async def upload(self, data: bytes) -> str:
-        """Upload a voice note; Meta's media id."""
+    async def upload(self, data: bytes, mime: str = OGG) -> str:
+        """Upload a voice note (or another audio file of type `mime`); Meta's media id."""
         form = aiohttp.FormData()
         form.add_field("messaging_product", "whatsapp")
-        form.add_field("type", OGG)
-        form.add_field("file", data, filename="voice.ogg", content_type=OGG)
+        form.add_field("type", mime)
+        form.add_field("file", data, filename=f"voice.{mime.split('/')[-1]}", content_type=mime)
         try:
             async with self._open().post(self._upload_url, data=form) as resp:
                 status, body = resp.status, await resp.json(content_type=None)
@@ -90,7 +90,7 @@ class GraphMedia:
                 if resp.status != 200 or not isinstance(meta, dict) or "url" not in meta:
                     raise FetchError(f"no URL for the media (HTTP {resp.status})")
             if int(meta.get("file_size") or 0) > limit:
-                raise FetchError("media too large")
+                raise MediaTooLarge("media too large")
             async with session.get(str(meta["url"])) as resp:
                 if resp.status != 200:
                     raise FetchError(f"media download refused (HTTP {resp.status})")
@@ -100,5 +100,5 @@ class GraphMedia:
         except (aiohttp.ClientError, TimeoutError, ValueError, SendError) as exc:
             raise FetchError(f"whatsapp download failed: {type(exc).__name__}") from None
         if len(data) > limit:
-            raise FetchError("media too large")
+            raise MediaTooLarge("media too large")
         return data

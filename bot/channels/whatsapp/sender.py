@@ -16,11 +16,12 @@ from typing import Any
 import aiohttp
 
 from bot.channels.rate import SharedRate
+from bot.channels.relay import Relay
 from bot.channels.telegram.flood import Bucket
 from bot.channels.voice import VoiceCache, VoiceFileError
 from bot.channels.whatsapp.convert import CHANNEL
 from bot.channels.whatsapp.errors import classify, error_of
-from bot.channels.whatsapp.media import MEDIA_LIFETIME, GraphMedia
+from bot.channels.whatsapp.media import MEDIA_LIFETIME, GraphMedia, audio_payload
 from bot.channels.whatsapp.render import (
     ID_LIMIT,
     TOKEN_PREFIX,
@@ -49,6 +50,9 @@ PAIR_BURST = 4.0
 MAX_INLINE_WAIT = 1.0
 RATE_RETRIES = 3  # 130429: wait and try again this many times before leaving it to the outbox
 RATE_RETRY_AFTER = 30.0
+# Meta takes audio messages of up to 16 MB, in these types (OGG with Opus only).
+AUDIO_LIMIT = 16 * 1024 * 1024
+AUDIO_TYPES = frozenset({"audio/ogg", "audio/mpeg", "audio/mp4", "audio/amr", "audio/aac"})
 # Business-scoped user ids ("ML.1234...") go in `recipient`; phone numbers in `to`.
 _BSUID = re.compile(r"^[A-Z]{2}\.")
 
@@ -106,6 +110,8 @@ class WhatsAppSender:
         self._session: aiohttp.ClientSession | None = None
         # Voice notes of the pack (issue 18); set up by the channel, which knows the pack.
         self.media: GraphMedia | None = None
+        # Citizens' voice notes sent on Telegram, forwarded to a CSO number here.
+        self.relay = Relay(CHANNEL, AUDIO_LIMIT, types=AUDIO_TYPES)
 
     def attach_voice(self, root: Callable[[], Path]) -> GraphMedia:
         """Serve the pack's voice notes (found under `root()`), uploading each file once."""
@@ -178,6 +184,17 @@ class WhatsAppSender:
         listing = listing_of(reply)
         token = await self._store.save_token(listing, _now()) if listing is not None else None
         last = None
+        if reply.media is not None and self.relay.wants(reply):
+            if self.media is None:
+                raise SendError("WhatsApp media are not set up")
+            async with self.relay.carry(reply) as note:
+                if note is not None:
+                    # Uploaded for this one message: a citizen's voice is not cached.
+                    media_id = await self.media.upload(note.data, note.mime)
+                    return await self._post(chat_id, audio_payload(media_id))
+            reply = replace(reply, media=None, text=reply.media_fallback or reply.text)
+            if not reply.text:
+                return None
         if reply.audio is not None and self.media is not None:
             try:
                 last = await self.media.send(chat_id, reply.audio, self._post)
