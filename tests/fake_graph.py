@@ -159,6 +159,12 @@ class FakeGraph:
                 self.refused.append((kind, body))
                 status, code, title = ERRORS[kind]
                 return _error(status, code, title)
+        if not self.gate.is_set():
+            await self.gate.wait()
+            if request.transport is None or request.transport.is_closing():
+                # The sending process died before Meta answered: nothing reached the user.
+                self.dropped += 1
+                return web.Response(status=499)
         audio_id = (body.get("audio") or {}).get("id")
         if body.get("type") == "audio" and audio_id in self.expired:
             self.refused.append(("131053", body))
