@@ -327,7 +327,7 @@ async def _run(settings: object) -> int:
     from bot.store import postgres_url
     from storage.sqlite_lock import AlreadyRunning, WriterLock
 
-    # One writer per SQLite file; any number of processes share a PostgreSQL database.
+    # One writer per SQLite file; PostgreSQL takes any number of processes (and has no file).
     lock = WriterLock(settings.db) if postgres_url(settings.db) is None else None
     try:
         if lock is not None:

@@ -22,10 +22,10 @@ from bot.delivery import DeliveryWorker, RetryPolicy, Sender
 from bot.leader import Leadership, Work
 from bot.open311.routes import add_open311_routes
 from bot.ops import add_ops_routes
+from bot.store import postgres_url
 from handlers.complaints.deadlines import reroute_undelivered
 from handlers.engine import utc_now
 from storage.ports_deploy import DeploymentStore
-from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def webhook_secret(token: str, configured: str | None) -> str:
 def shared_budget(app: App) -> DeploymentStore | None:
     """The store whose rate buckets several processes share, or None for one process."""
     store: object = app.store
-    if isinstance(store, SqliteStore) or not isinstance(store, DeploymentStore):
+    if postgres_url(app.settings.db) is None or not isinstance(store, DeploymentStore):
         return None  # one writer per SQLite file: the in-process buckets are the deployment's
     return store
 
@@ -70,6 +70,7 @@ async def _telegram(
     channel = TelegramChannel(
         make_bot(token, settings.telegram_api_url), app.engine, app.store, flood
     )
+    channel.lease_for(settings.delivery_lease_seconds)
     cleanups.append(channel.close)
     await channel.start()
     if settings.telegram_webhook_url:
@@ -99,6 +100,7 @@ async def _whatsapp(app: App, web_app: web.Application, cleanups: list[Cleanup])
     if budget is not None:
         scope = f"whatsapp:{app.settings.whatsapp_phone_id}"  # Meta's limit is the number's
         channel.sender.share_rate(SharedRate(budget, scope, app.settings.whatsapp_rate))
+    channel.lease_for(app.settings.delivery_lease_seconds)
     cleanups.append(channel.close)
     await channel.start()
     channel.add_routes(web_app)
@@ -150,13 +152,12 @@ async def run_channels(app: App) -> int:
         random.SystemRandom(),
         settings.open311_jurisdiction,
     )
-    if isinstance(app.store, SqliteStore):
-        # This process holds the file's writer lock: rows leased by a process that died are
-        # free again now, counted as possible duplicates if they were in flight. (On
-        # PostgreSQL other processes hold live leases: a dead one's lapse by themselves.)
-        released = await app.store.recover_outbox(utc_now())
-        if released:
-            log.warning("%d outbox message(s) left in flight by a previous run are due", released)
+    # Rows leased by a process that died are free again now (on SQLite, whose writer lock
+    # this process holds, all of them; on PostgreSQL those whose lease lapsed), counted as
+    # possible duplicates if they were in flight.
+    released = await app.store.recover_outbox(utc_now())
+    if released:
+        log.warning("%d outbox message(s) left in flight by a previous run are due again", released)
     # What runs once per deployment, in whichever process leads: the clocks, and polling.
     leader_work: list[tuple[str, Work]] = [("timers", lambda until: _deadlines(app, until))]
     tasks: list[asyncio.Task[Any]] = []

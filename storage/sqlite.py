@@ -55,9 +55,11 @@ from storage.sqlite_inbox import InboxStoreMixin, InboxTransactionMixin, inbox_k
 from storage.sqlite_leader import LeaderStoreMixin
 from storage.sqlite_link import LinkCodeTransactionMixin
 from storage.sqlite_open311 import Open311StoreMixin
+from storage.sqlite_ops import OpsStoreMixin
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
 from storage.sqlite_rate import RateStoreMixin
 from storage.sqlite_stats import StatsStoreMixin
+from storage.sqlite_window import WindowStoreMixin
 
 log = logging.getLogger(__name__)
 
@@ -503,6 +505,8 @@ class SqliteStore(
     AudioStoreMixin,
     Open311StoreMixin,
     InboxStoreMixin,
+    WindowStoreMixin,
+    OpsStoreMixin,
     RateStoreMixin,
     LeaderStoreMixin,
 ):
@@ -519,6 +523,7 @@ class SqliteStore(
         self.recent: Lru[tuple[str, str], bool] = Lru(cache_size * 4)
         self._pending: list[tuple[Sequence[Op], asyncio.Future[None]]] = []
         self.checkpoint_after_inbox = False
+        self._inbox_leases = {}  # inbox row id -> lease (one process per file: in memory)
         self._flusher: asyncio.Task[None] | None = None
         # Roles led in this process (one process per file: it leads them all).
         self._leaders: set[str] = set()

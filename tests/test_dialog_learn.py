@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from content.pack import BUNDLED_PACK, ContentPack, load_pack
@@ -18,10 +17,6 @@ from handlers.turn import Turn
 from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock, make_engine
 from tests.storage_backends import store as store  # each test on every backend
-
-# The PostgreSQL store does not yet implement the ports these turns use (link codes, the
-# CSO inbox, voice notes, the durable inbox, uncertain sends): issue 20 is still open.
-PG_LAG = "PostgreSQL store lacks ports added after the split (issue 20)"
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,7 +150,6 @@ async def test_greetings_thanks_and_insults_get_a_short_reply(chat: Chat) -> Non
         assert not any(c.startswith("learn:article") for c in chat.choices)
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_search_is_not_used_where_a_step_expects_text(chat: Chat) -> None:
     await chat.onboard()
     await chat.tap("menu:profile")

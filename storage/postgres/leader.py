@@ -16,7 +16,7 @@ import asyncpg
 
 log = logging.getLogger(__name__)
 
-# The advisory lock namespace of leader roles (1-3: turns, outbox claims, migrations; 4: inbox leases).
+# The advisory lock namespace of leader roles (1-4: turns, outbox, migrations, inbox).
 LOCK_LEADER = 5
 # A leader that cannot reach its connection this long stops acting as leader.
 CHECK_TIMEOUT = 5.0

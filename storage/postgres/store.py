@@ -25,6 +25,7 @@ import asyncpg
 
 from storage.errors import DuplicateInbound, StaleRecord
 from storage.ports_core import Session
+from storage.ports_inbox import inbox_key
 from storage.postgres.audio import PgAudioStoreMixin, PgAudioTransactionMixin
 from storage.postgres.barometer import PgBarometerStoreMixin, PgBarometerTransactionMixin
 from storage.postgres.campaigns import PgCampaignStoreMixin
@@ -34,12 +35,16 @@ from storage.postgres.complaints import (
     anonymise,
 )
 from storage.postgres.cso_inbox import PgCsoInboxTransactionMixin
+from storage.postgres.inbox import PgInboxStoreMixin, PgInboxTransactionMixin
 from storage.postgres.leader import PgLeaderStoreMixin
 from storage.postgres.link import PgLinkCodeTransactionMixin
 from storage.postgres.migrations import load_pg_migrations
+from storage.postgres.open311 import PgOpen311StoreMixin
+from storage.postgres.ops import PgOpsStoreMixin
 from storage.postgres.quizzes import PgQuizStoreMixin, PgQuizTransactionMixin
 from storage.postgres.rate import PgRateStoreMixin
 from storage.postgres.stats import PgStatsStoreMixin
+from storage.postgres.window import PgWindowStoreMixin
 from storage.records import (
     ConversationRecord,
     NewOutboxMessage,
@@ -48,7 +53,6 @@ from storage.records import (
     SearchRecord,
     UserRecord,
 )
-from storage.sqlite_inbox import inbox_key
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +161,7 @@ class PostgresTransaction(
     PgAudioTransactionMixin,
     PgLinkCodeTransactionMixin,
     PgCsoInboxTransactionMixin,
+    PgInboxTransactionMixin,
 ):
     """A unit of work on one pooled connection: reads now, writes queued until the commit."""
 
@@ -396,6 +401,10 @@ class PostgresStore(
     PgCampaignStoreMixin,
     PgStatsStoreMixin,
     PgAudioStoreMixin,
+    PgInboxStoreMixin,
+    PgWindowStoreMixin,
+    PgOpen311StoreMixin,
+    PgOpsStoreMixin,
     PgRateStoreMixin,
     PgLeaderStoreMixin,
 ):

@@ -22,6 +22,7 @@ from bot.channels.telegram.convert import (
     from_callback,
     from_member,
     from_message,
+    sender_of,
     utc_now,
 )
 from bot.channels.telegram.flood import FloodControl
@@ -34,8 +35,8 @@ from handlers.audio.record import register_fetcher
 from handlers.engine import Engine, pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound, Reply
-from storage.sqlite import SqliteStore
-from storage.sqlite_inbox import inbox_key
+from storage.ports import Store
+from storage.ports_inbox import NewInbound, chat_key, inbox_key
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def make_bot(token: str, api_url: str | None) -> Bot:
 class TelegramChannel:
     """Turns updates into Inbound values and draws the engine's replies on Telegram."""
 
-    def __init__(self, bot: Bot, engine: Engine, store: SqliteStore, flood: FloodControl) -> None:
+    def __init__(self, bot: Bot, engine: Engine, store: Store, flood: FloodControl) -> None:
         self.bot = bot
         self.sender = TelegramSender(bot, store, flood)
         self.sender.voice = TelegramVoice(
@@ -221,10 +222,7 @@ class TelegramChannel:
             try:
                 updates = fetch.result()
                 await self.store_updates(
-                    [
-                        (u.update_id, u.model_dump_json(exclude_unset=True, by_alias=True))
-                        for u in updates
-                    ]
+                    [u.model_dump(mode="json", exclude_unset=True, by_alias=True) for u in updates]
                 )
             except Exception as exc:
                 # Nothing confirmed: the same updates come again on the next call.
@@ -237,12 +235,20 @@ class TelegramChannel:
             if updates:
                 offset = updates[-1].update_id + 1
 
-    async def store_updates(self, updates: list[tuple[int, str]]) -> None:
-        """Write updates to the durable inbox and wake the pump."""
+    async def store_updates(self, updates: list[dict[str, Any]]) -> None:
+        """Write updates (as Telegram sent them) to the durable inbox and wake the pump."""
         if not updates:
             return
         await self._store.store_inbound(
-            [(CHANNEL, inbox_key(CHANNEL, str(uid)), payload) for uid, payload in updates],
+            [
+                NewInbound(
+                    CHANNEL,
+                    inbox_key(CHANNEL, str(data["update_id"])),
+                    json.dumps(data),
+                    chat_key(CHANNEL, sender_of(data)),
+                )
+                for data in updates
+            ],
             utc_now(),
         )
         self.pump.poke()
@@ -265,12 +271,12 @@ class TelegramChannel:
                 return web.Response(status=401, text="wrong secret token")
             try:
                 data = loads(await request.read())
-                update = Update.model_validate(data, context={"bot": self.bot})
+                Update.model_validate(data, context={"bot": self.bot})  # readable, or refused
             except Exception:
                 log.warning("unreadable Telegram update ignored")
                 return web.Response(status=200)
             try:
-                await self.store_updates([(update.update_id, json.dumps(data))])
+                await self.store_updates([data])
             except Exception:
                 # Not stored: Telegram is told so, and sends the update again.
                 log.exception("a Telegram update could not be stored")
@@ -278,6 +284,11 @@ class TelegramChannel:
             return web.Response(status=200)
 
         return handle
+
+    def lease_for(self, seconds: float) -> None:
+        """How long a process that died keeps its stored inbounds and replies from the others."""
+        self._turns.hold_seconds = seconds
+        self.pump.lease_seconds = seconds
 
     async def close(self) -> None:
         """Stop polling, let stored updates in progress finish, then close the HTTP session."""

@@ -42,8 +42,8 @@ from bot.delivery import SendError
 from handlers.locks import KeyedLocks
 from handlers.messages import Choice, Reply
 from storage.cache import Lru
+from storage.ports import Store
 from storage.records import OutboxRecord
-from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def is_group(chat_id: str) -> bool:
 class TelegramSender:
     """Sends replies and outbox rows; one chat's messages go out one at a time, in order."""
 
-    def __init__(self, bot: Bot, store: SqliteStore, flood: FloodControl) -> None:
+    def __init__(self, bot: Bot, store: Store, flood: FloodControl) -> None:
         self.bot = bot
         self._store = store
         self._flood = flood

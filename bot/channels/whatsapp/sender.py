@@ -38,8 +38,8 @@ from bot.delivery import SendError
 from handlers.engine import pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Choice, Reply, user_key
+from storage.ports import Store
 from storage.records import OutboxRecord
-from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class WhatsAppSender:
     def __init__(
         self,
         config: GraphConfig,
-        store: SqliteStore,
+        store: Store,
         window: Window,
         *,
         clock: Callable[[], float] = time.monotonic,
@@ -174,7 +174,7 @@ class WhatsAppSender:
             return False
         async with self._chats.hold(chat_id):
             await self._post(
-                chat_id, list_payload(body, choices, page, listing, self._lang(chat_id))
+                chat_id, list_payload(body, choices, page, listing, await self._lang(chat_id))
             )
         return True
 
@@ -202,7 +202,7 @@ class WhatsAppSender:
                 log.warning("voice note %s is not in the pack: text only", reply.audio)
             if not reply.text and not reply.choices and reply.media is None:
                 return last
-        for payload in render(reply, self._lang(chat_id), token):
+        for payload in render(reply, await self._lang(chat_id), token):
             last = await self._post(chat_id, payload)
         return last
 
@@ -230,10 +230,9 @@ class WhatsAppSender:
             choices.append(choice)
         return replace(reply, choices=tuple(choices))
 
-    def _lang(self, chat_id: str) -> str | None:
-        """The user's language when the engine has them in memory (for a list's own words)."""
-        cached = self._store.cache.get(user_key(CHANNEL, chat_id))
-        return cached[0].language if cached else None
+    async def _lang(self, chat_id: str) -> str | None:
+        """The user's language, if known (for a list's own words)."""
+        return await self._store.user_language(user_key(CHANNEL, chat_id))
 
     async def _pair_slot(self, chat_id: str) -> None:
         """Space bulk sends to one user; a long wait defers the row rather than the worker."""
