@@ -198,6 +198,10 @@ async def run_channels(app: App) -> int:
             await runner.cleanup()  # no new webhook requests
         for cleanup in cleanups:
             await cleanup()  # channels stop polling and finish the updates in progress
+        # The delivery loop and the leadership end on `stop`: the leader gives its lock back
+        # (a cancelled hand-back would leave its connection out of the pool at close).
+        if tasks:
+            await asyncio.wait(tasks, timeout=15)
         for task in tasks:
             task.cancel()
         for task in tasks:

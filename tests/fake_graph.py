@@ -105,7 +105,13 @@ class FakeGraph:
     expired: set[str] = field(default_factory=set)
     downloads: list[str] = field(default_factory=list)
     failed_downloads: int = 0
+    # While closed, sends wait unanswered; one whose sender died meanwhile is not delivered.
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    dropped: int = 0
     _runner: web.AppRunner | None = None
+
+    def __post_init__(self) -> None:
+        self.gate.set()
 
     async def start(self) -> FakeGraph:
         app = web.Application()

@@ -66,16 +66,19 @@ class PgLeaderLock:
 
     async def release(self) -> None:
         """Unlock and give the connection back (another contender may lead at once)."""
-        conn = self._conn
+        conn, self._conn = self._conn, None
         if conn is None:
             return
         try:
             await conn.execute("SELECT pg_advisory_unlock($1, $2)", LOCK_LEADER, self._key)
         except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
-            await self._drop()
-            return
-        self._conn = None
-        await self._pool.release(conn)
+            conn.terminate()  # not unlocked: closing the connection drops the lock
+        except BaseException:
+            conn.terminate()  # cancelled: the same, and the cancellation goes on
+            raise
+        finally:
+            # Always back to the pool, or closing the pool would wait for it forever.
+            await self._pool.release(conn)
 
     async def _drop(self) -> None:
         # A broken connection is closed outright: its lock (if the server still has it) goes
