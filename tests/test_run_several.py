@@ -21,7 +21,7 @@ from storage.postgres.store import PostgresStore
 from storage.records import GroupQuizRecord, NewOutboxMessage
 from tests.deployment import Deployment, busiest_second, deliver, post_whatsapp, session, until
 from tests.fake_graph import FakeGraph, text
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, text_update
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def _questions(fake: FakeTelegram, chat: str, n: int) -> int:
     return sum(1 for c in fake.sent(chat) if c.text.startswith(f"Question {n}/"))
 
 
-async def test_timers_fire_once_with_three_processes_and_after_the_leader_dies(
+async def test_timers_and_polling_run_once_with_three_processes_and_after_the_leader_dies(
     pg_url: str, telegram: FakeTelegram, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
@@ -53,13 +53,23 @@ async def test_timers_fire_once_with_three_processes_and_after_the_leader_dies(
     deployment = Deployment(pg_url, tmp_path, telegram=telegram)
     try:
         await deployment.start(3)
+        for uid in range(501, 506):
+            telegram.push(text_update(uid, "bonjour"))
         await until(lambda: _questions(telegram, "-1001", 2) >= 1, 20, "the first tick")
         leader = deployment.leader()
         assert leader is not None
         assert [p.leads() for p in deployment.processes].count(True) == 1
+        await until(lambda: all(telegram.sent(u) for u in range(501, 506)), 20, "the answers")
         deployment.kill(leader)
+        # Updates sent while nobody polls wait at Telegram for the next leader's poll.
+        for uid in range(506, 511):
+            telegram.push(text_update(uid, "bonjour"))
         await until(lambda: _questions(telegram, "-1002", 2) >= 1, 30, "the second tick")
         await until(lambda: deployment.leader() not in (None, leader), 5, "a new leader")
+        await until(lambda: all(telegram.sent(u) for u in range(506, 511)), 20, "the answers")
+        await asyncio.sleep(1.0)
+        # Every update answered once (the language prompt), before and after the new leader.
+        assert [len(telegram.sent(u)) for u in range(501, 511)] == [1] * 10
         # Both quizzes moved on once: one closing message and one next question each.
         for chat in ("-1001", "-1002"):
             assert _questions(telegram, chat, 2) == 1
