@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.channels.rate import SharedRate
+from bot.channels.telegram.flood import FloodControl
 from bot.leader import Leadership, Work
 from content.pack import ContentPack
 from handlers.clocks import run_clocks
@@ -145,3 +146,24 @@ async def test_a_group_question_closes_once_when_every_process_ticks(
     assert position == 1
     rows = await stores[0].fetch_all("SELECT payload FROM outbox WHERE chat_id = '-100200'")
     assert len(rows) == 2  # the closed question edited, the next one posted: once each
+
+
+async def test_two_telegram_processes_keep_to_one_overall_rate(
+    stores: list[PostgresStore],
+) -> None:
+    rate = 10.0
+    floods = [
+        FloodControl(rate, 100.0, 6000.0, shared=SharedRate(store, "telegram:4242", rate))
+        for store in stores[:2]
+    ]
+    sent: list[float] = []
+
+    async def send(n: int) -> None:
+        # Every send to its own chat: only the overall limit applies.
+        await floods[n % 2].wait(str(1000 + n), group=False)
+        sent.append(time.monotonic())
+
+    await asyncio.gather(*(send(n) for n in range(40)))
+    sent.sort()
+    busiest = max(sum(1 for t in sent if s <= t < s + 1.0) for s in sent)
+    assert busiest <= 2 * rate + 1  # a full bucket of `rate`, then `rate` a second
