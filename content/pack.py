@@ -42,6 +42,8 @@ from content.strings import COMMANDS, Texts, flatten
 from content.text import fold
 
 BUNDLED_PACK = Path(__file__).parent / "packs" / "mali"
+# The key part of the safety recording that reads "read more" (the services that help).
+SAFETY_MORE = "more"
 M = TypeVar("M", bound=BaseModel)
 
 try:  # libyaml's parser is ten times faster where it is installed.
@@ -393,8 +395,19 @@ def key_exists(pack: ContentPack, key: str, lang: str) -> bool:
             pack.texts.fallback, {}
         )
     if kind == "safety" and len(rest) == 1:
-        return f"safety.{rest[0]}" in pack.texts.catalogs.get(pack.texts.fallback, {})
+        return rest[0] in safety_keys(pack)
     return False
+
+
+def safety_keys(pack: ContentPack) -> tuple[str, ...]:
+    """The safety texts a recording may read: the help for each kind of danger, then 'more'.
+
+    `safety:KIND` reads what the bot answers to that danger (the opening, what to do now, the
+    numbers shown, the reminder to check them); `safety:more` reads where to find help.
+    """
+    if pack.safety is None:
+        return ()
+    return (*pack.safety.opening, SAFETY_MORE)
 
 
 def recordable(pack: ContentPack) -> dict[str, int]:
@@ -404,5 +417,6 @@ def recordable(pack: ContentPack) -> dict[str, int]:
         "article": sum(len(pack.pages(a, french)) for a in pack.articles.values()),
         "quiz": sum(len(q.questions) for q in pack.quizzes.values()),
         "barometer": len(pack.barometer.questions()) if pack.barometer else 0,
+        "safety": len(safety_keys(pack)),
         "ui": sum(1 for key in UI_VOICE_KEYS if key_exists(pack, f"ui:{key}", french)),
     }

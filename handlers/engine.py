@@ -289,14 +289,14 @@ class Engine:
         if turn.user.language is None and not (staff is not None and staff.works_in_groups):
             # A CSO member's buttons work before they ever chose a language (issue 16).
             if danger is not None:
-                offer_help(turn, danger)
+                await offer_help(turn, danger)
                 text = ""
             await self._first_contact(turn, text)
             return
         if danger is not None and self._expired(turn):
             turn.goto("menu", "main")
             turn.drafts.clear()
-            offer_help(turn, danger)
+            await offer_help(turn, danger)
             return
         if self._expired(turn):
             turn.notice = turn.t("conversation.expired")
@@ -317,7 +317,7 @@ class Engine:
         if inbound.choice is None and text and await self._typed(turn, text):
             return
         if danger is not None:
-            offer_help(turn, danger)
+            await offer_help(turn, danger)
             # At a step that takes free text (a description), the step carries on with it.
             if takes_free_text(turn):
                 await self._current(turn).on_text(turn, self._router, text)

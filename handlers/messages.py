@@ -103,6 +103,7 @@ _TYPED = (
     "complaint",
     "media_from",
     "media_fallback",
+    "media_gone",
 )
 _JSON_KEYS = {"template": "whatsapp_template"}
 
@@ -116,8 +117,9 @@ class Reply:
     (a button that opens the private chat), `template` (the WhatsApp template to use outside
     the 24-hour window), `complaint` and `partner` (what a CSO forward is about),
     `media_from` (the other platform whose id `media.ref` is: the channel downloads it and
-    sends the bytes) and `media_fallback` (what to say instead when that media cannot be
-    carried to this platform). `extra` keeps anything else a channel stored in the payload.
+    sends the bytes), `media_fallback` (what to say instead when that media cannot be
+    carried to this platform) and `media_gone` (what to say when its platform no longer has
+    it). `extra` keeps anything else a channel stored in the payload.
     """
 
     text: str
@@ -137,6 +139,7 @@ class Reply:
     partner: str | None = None
     media_from: str | None = None
     media_fallback: str | None = None
+    media_gone: str | None = None
 
     def __post_init__(self) -> None:
         # Code that still passes these in `extra` gets the typed field all the same.

@@ -105,6 +105,8 @@ class FakeGraph:
     expired: set[str] = field(default_factory=set)
     downloads: list[str] = field(default_factory=list)
     failed_downloads: int = 0
+    # Media whose id is still listed but whose file is gone from the download URL (404).
+    lost: set[str] = field(default_factory=set)
     # While closed, sends wait unanswered; one whose sender died meanwhile is not delivered.
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: int = 0
@@ -197,6 +199,14 @@ class FakeGraph:
         """Every media id known so far stops working, as Meta's do after 30 days."""
         self.expired |= set(self.media)
 
+    def forget_media(self, media_id: str) -> None:
+        """Meta no longer knows the id: its URL lookup answers 400, code 100, as Meta does."""
+        self.media.pop(media_id, None)
+
+    def lose_download(self, media_id: str) -> None:
+        """The id still gives a URL, but the file behind it answers 404."""
+        self.lost.add(media_id)
+
     def _authorised(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {self.token}"
 
@@ -243,6 +253,8 @@ class FakeGraph:
             self.failed_downloads -= 1
             return web.Response(status=500)
         self.downloads.append(request.match_info["media_id"])
+        if request.match_info["media_id"] in self.lost:
+            return web.Response(status=404)
         data = self.media.get(request.match_info["media_id"])
         return web.Response(status=404) if data is None else web.Response(body=data)
 

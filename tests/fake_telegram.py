@@ -300,6 +300,10 @@ class FakeTelegram:
         """A file a user sent (a voice note, a document), downloadable with getFile."""
         self.files[file_id] = data
 
+    def forget_file(self, file_id: str) -> None:
+        """Telegram no longer has the file: getFile answers 400 "invalid file_id"."""
+        self.files.pop(file_id, None)
+
 
 def _replying(cid: int | None, kind: str) -> dict[str, Any]:
     if kind == "private" or cid is None:

@@ -5,6 +5,7 @@ fake Bot API and the fake Graph API, delivered by the outbox."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -91,7 +92,7 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
     shutil.copytree(BUNDLED_PACK, tmp_path / "pack")
     pack = load_pack(tmp_path / "pack")
     store = await SqliteStore.open(tmp_path / "both.sqlite3")
@@ -103,7 +104,9 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     polling = asyncio.create_task(telegram.run_polling())
     graph = await FakeGraph().start()
     config = GraphConfig(graph.url, PHONE_ID, TOKEN, rate=1000.0, timeout=10.0)
-    sender = WhatsAppSender(config, store, Window(store, {}, ["fr"]), backoff=0.05)
+    # WhatsApp templates by kind of row, for tests of the 24-hour window (none by default).
+    templates: dict[str, str] = getattr(request, "param", {})
+    sender = WhatsAppSender(config, store, Window(store, templates, ["fr"]), backoff=0.05)
     whatsapp = WhatsAppChannel(
         engine, store, sender, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN
     )
@@ -256,3 +259,103 @@ async def test_a_failed_download_is_retried_by_the_outbox_not_lost(rig: Rig) -> 
     group = await rig.tg.wait_sent(3, CSO_GROUP)
     assert group[2].method == "sendVoice" and rig.tg.uploads == [note]
     assert sum("quartier Plateau" in c.text for c in group) == 1  # the text went once
+
+
+async def test_a_telegram_note_that_is_gone_becomes_a_text_to_the_cso_at_once(rig: Rig) -> None:
+    await link_number(rig)
+    before = len(rig.graph.sent(CSO_NUMBER))
+    await tg_voice_complaint(rig, 912, "VOICE-CITIZEN-GONE", silent_opus(5))
+    rig.tg.forget_file("VOICE-CITIZEN-GONE")  # getFile: 400 "invalid file_id"
+    await rig.worker().run_once()
+    on_wa = rig.graph.sent(CSO_NUMBER)[before:]
+    assert len(on_wa) == 2 and "quartier Plateau" in on_wa[0].text
+    # One try, no retries: the CSO reads at once that there was a note and what to do.
+    assert on_wa[1].type == "text" and "ne la garde plus" in on_wa[1].text
+    assert "Question au citoyen" in on_wa[1].text
+    assert not rig.graph.uploads
+    rows = await rig.store.fetch_all(
+        "SELECT state, attempts FROM outbox WHERE channel = 'whatsapp' AND kind = 'forward'", ()
+    )
+    assert {r[0] for r in rows} == {"sent"}
+    await rig.worker(timedelta(hours=1)).run_once()
+    assert len(rig.graph.sent(CSO_NUMBER)) == before + 2  # said once, not again
+
+
+@pytest.mark.parametrize("loss", ["forgotten id", "file 404"])
+async def test_a_whatsapp_note_that_is_gone_becomes_a_text_to_the_cso_at_once(
+    rig: Rig, loss: str
+) -> None:
+    await link_group(rig)
+    await wa_voice_complaint(rig, "22370000403", "MEDIA-CITIZEN-GONE", silent_opus(6))
+    if loss == "forgotten id":
+        rig.graph.forget_media("MEDIA-CITIZEN-GONE")  # URL lookup: 400, code 100
+    else:
+        rig.graph.lose_download("MEDIA-CITIZEN-GONE")  # the URL itself: 404
+    await rig.worker().run_once()
+    group = await rig.tg.wait_sent(3, CSO_GROUP)
+    assert "quartier Plateau" in group[1].text
+    assert group[2].method == "sendMessage" and "ne la garde plus" in group[2].text
+    assert not rig.tg.uploads
+    rows = await rig.store.fetch_all("SELECT state FROM outbox WHERE kind = 'forward'", ())
+    assert {r[0] for r in rows} == {"sent"}
+
+
+async def close_window(rig: Rig, wa_id: str) -> None:
+    """The user last wrote two days ago: only templates may go to them now."""
+    old = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    await rig.store.fetch_all(
+        "UPDATE users SET last_inbound_at = ? WHERE key = ? RETURNING key",
+        (old, f"whatsapp:{wa_id}"),
+    )
+
+
+async def test_a_note_to_a_closed_window_waits_behind_its_text_and_goes_when_the_cso_writes(
+    rig: Rig,
+) -> None:
+    await link_number(rig)
+    await close_window(rig, CSO_NUMBER)
+    before = len(rig.graph.sent(CSO_NUMBER))
+    note = silent_opus(8)
+    await tg_voice_complaint(rig, 913, "VOICE-CITIZEN-WIN", note)
+    await rig.worker().run_once()
+    assert rig.graph.sent(CSO_NUMBER)[before:] == []  # no template for forwards: both wait
+    rows = await rig.store.fetch_all(
+        "SELECT state FROM outbox WHERE channel = 'whatsapp' AND kind = 'forward'", ()
+    )
+    assert sorted(r[0] for r in rows) == ["failed", "pending"]  # kept, nothing lost
+    await rig.wa_say(CSO_NUMBER, "bonjour")  # the CSO writes: the window opens
+    await rig.worker().run_once()
+    forward = [
+        s
+        for s in rig.graph.sent(CSO_NUMBER)[before:]
+        if s.type == "audio" or "quartier Plateau" in s.text
+    ]
+    assert [s.type for s in forward] == ["interactive", "audio"]  # the text, then its note
+    assert rig.graph.media[forward[1].payload["audio"]["id"]] == note
+
+
+@pytest.mark.parametrize("rig", [{"forward": "cso_forward"}], indirect=True)
+async def test_a_note_never_goes_as_an_empty_template_and_follows_when_the_cso_writes(
+    rig: Rig,
+) -> None:
+    await link_number(rig)
+    await close_window(rig, CSO_NUMBER)
+    before = len(rig.graph.sent(CSO_NUMBER))
+    note = silent_opus(8)
+    await tg_voice_complaint(rig, 914, "VOICE-CITIZEN-TPL", note)
+    await rig.worker().run_once()
+    sent = rig.graph.sent(CSO_NUMBER)[before:]
+    # The forward's text goes as the template, with its words; the note does not become an
+    # empty template: it waits for the window.
+    assert [s.type for s in sent] == ["template"] and "quartier Plateau" in json.dumps(
+        sent[0].payload
+    )
+    [(state, error)] = await rig.store.fetch_all(
+        "SELECT state, last_error FROM outbox WHERE channel = 'whatsapp' AND state != 'sent'", ()
+    )
+    assert state == "failed" and error.startswith("whatsapp window:")
+    assert not rig.graph.uploads
+    await rig.wa_say(CSO_NUMBER, "bonjour")
+    await rig.worker().run_once()
+    audio = [s for s in rig.graph.sent(CSO_NUMBER)[before:] if s.type == "audio"]
+    assert len(audio) == 1 and rig.graph.media[audio[0].payload["audio"]["id"]] == note

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.delivery import SendError
-from handlers.audio.record import FetchError, MediaFetcher, MediaTooLarge, fetcher_for
+from handlers.audio.record import FetchError, MediaFetcher, MediaGone, MediaTooLarge, fetcher_for
 from handlers.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -79,29 +79,36 @@ class Relay:
         return reply.media is not None and reply.media_from not in (None, self.channel)
 
     @asynccontextmanager
-    async def carry(self, reply: Reply) -> AsyncIterator[Note | None]:
-        """The note's bytes while the send runs; None when it cannot go to this platform.
+    async def carry(self, reply: Reply) -> AsyncIterator[Note | str]:
+        """The note's bytes while the send runs, or the text to send instead of it.
 
-        None means too large for this platform (or for the source's downloads), or not a
-        voice note this platform plays: the caller sends `media_fallback` instead. A failed
-        download raises SendError, so the outbox tries the row again later.
+        The text is `media_fallback` when the note is too large for this platform (or for
+        the source's downloads) or not a voice note this platform plays, and `media_gone` when
+        the source platform no longer has it (an invalid or expired id): both are final, the
+        row is done once the text is sent. A download that failed for a passing reason raises
+        SendError, so the outbox tries the row again later.
         """
         assert reply.media is not None and reply.media_from is not None
         if self._gate is None:
             self._gate = asyncio.Semaphore(CONCURRENT)
         origin, kind = reply.media_from, reply.media.kind
         if kind not in RELAYED_KINDS:
-            yield None
+            yield instead(reply)
             return
         fetch = self._fetchers(origin)
         if fetch is None:
             raise SendError(f"{origin} does not run in this process: cannot download its media")
         async with self._gate:
+            gone = False
             try:
                 data = await fetch(reply.media.ref, self.limit)
             except MediaTooLarge:
                 log.info("%s voice note too large for %s: text instead", origin, self.channel)
                 data = None
+            except MediaGone as exc:
+                # Retrying would only delay the day the CSO learns there was a note.
+                log.info("%s voice note gone (%s): text instead", origin, exc)
+                data, gone = None, True
             except FetchError as exc:
                 raise SendError(f"download from {origin} failed: {exc}") from None
             note: Note | None = None
@@ -113,7 +120,7 @@ class Relay:
                     log.info("%s media is not audio %s plays: text instead", origin, self.channel)
             del data  # only `note` holds the bytes now, until the send returns
             try:
-                yield note
+                yield note if note is not None else instead(reply, gone=gone)
                 if note is not None:
                     self.carried += 1
             finally:
@@ -121,3 +128,9 @@ class Relay:
 
     def _plays(self, mime: str) -> bool:
         return self._types is None or mime in self._types
+
+
+def instead(reply: Reply, *, gone: bool = False) -> str:
+    """What to say in place of a note that cannot be carried (rows of older versions have no
+    `media_gone`: their `media_fallback` still tells the CSO to ask in writing)."""
+    return (reply.media_gone if gone else None) or reply.media_fallback or reply.text

@@ -43,6 +43,10 @@ class MediaTooLarge(FetchError):
     """The file is larger than the caller's limit or the platform lets a bot download."""
 
 
+class MediaGone(FetchError):
+    """The platform no longer has the file (its id is invalid or expired): no retry helps."""
+
+
 def register_fetcher(channel: str, fetcher: MediaFetcher) -> None:
     """Let media sent on `channel` be downloaded (the channel calls this when it starts)."""
     _FETCHERS[channel] = fetcher

@@ -163,7 +163,8 @@ def media_forward(
     A file id only means something on the platform it came from: on the same platform it is
     sent again by id; a voice note goes to the other platform as bytes (the CSO's channel
     downloads and uploads it when it delivers the row), with a note to read instead if that
-    platform cannot take it. Photos and documents stay on their own platform.
+    platform cannot take it or the citizen's platform no longer has it. Photos and documents
+    stay on their own platform.
     """
     if channel == complaint.channel:
         return Reply(text="", media=Media(kind, ref))  # type: ignore[arg-type]
@@ -176,11 +177,18 @@ def media_forward(
         reference=complaint.reference,
         ask=pack.texts.get(lang, "cso.action.ask"),
     )
+    gone = pack.texts.get(
+        lang,
+        "cso.forward.voice_gone",
+        reference=complaint.reference,
+        ask=pack.texts.get(lang, "cso.action.ask"),
+    )
     return Reply(
         text="",
         media=Media(kind, ref),  # type: ignore[arg-type]
         media_from=complaint.channel,
         media_fallback=fallback,
+        media_gone=gone,
     )
 
 

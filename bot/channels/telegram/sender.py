@@ -93,10 +93,10 @@ class TelegramSender:
                     log.warning("voice note %s is not in the pack: text only", path)
             if reply.media is not None and self.relay.wants(reply):
                 async with self.relay.carry(reply) as note:
-                    if note is not None:
+                    if isinstance(note, Note):
                         last = await self._call(chat_id, self._voice_upload(chat_id, note))
                     else:
-                        text = reply.media_fallback or text
+                        text = note
             elif reply.media is not None:
                 caption = text if len(text) <= CAPTION_LIMIT else None
                 last = await self._call(chat_id, self._media_call(chat_id, reply, caption))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import logging
 
+import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, Message
 
 from bot.channels.voice import VoiceCache
-from handlers.audio.record import FetchError, MediaTooLarge
+from handlers.audio.record import FetchError, MediaGone, MediaTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,14 @@ class TelegramVoice:
         except TelegramBadRequest as exc:
             if "too big" in exc.message.lower():
                 raise MediaTooLarge("Telegram will not let a bot download it") from None
-            raise FetchError(f"telegram refused the download: {exc.message}") from None
+            # getFile answers 400 to an id it does not know ("invalid file_id", "wrong
+            # file_id", "file not found"): asking again gives the same answer.
+            raise MediaGone(f"telegram no longer has the file: {exc.message}") from None
+        except aiohttp.ClientResponseError as exc:
+            if exc.status in (400, 404):
+                # The path getFile just gave leads nowhere: the file was deleted meanwhile.
+                raise MediaGone(f"telegram file download answered {exc.status}") from None
+            raise FetchError(f"telegram download failed: HTTP {exc.status}") from None
         except Exception as exc:
             raise FetchError(f"telegram download failed: {type(exc).__name__}") from None
         data = buffer.getvalue()

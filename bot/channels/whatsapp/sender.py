@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels.rate import SharedRate
-from bot.channels.relay import Relay
+from bot.channels.relay import Note, Relay
 from bot.channels.telegram.flood import Bucket
 from bot.channels.voice import VoiceCache, VoiceFileError
 from bot.channels.whatsapp.convert import CHANNEL
@@ -157,6 +157,12 @@ class WhatsAppSender:
                     decision = await self.window.decide(chat_id, reply, refused=True)
             if decision.mode == "wait":
                 raise self.window.wait(chat_id, decision, f"no template for {decision.kind}")
+            if not reply.text.strip():
+                # A voice note or photo row has no words for a template's body: it would
+                # reach the user as an empty "…" and the media would be lost. It waits for
+                # the window instead, behind the text row that went as a template, and goes
+                # free-form as soon as the user writes.
+                raise self.window.wait(chat_id, decision, "media cannot go in a template")
             return await self._template(chat_id, reply, decision)
 
     async def reply(self, chat_id: str, reply: Reply) -> str | None:
@@ -188,11 +194,11 @@ class WhatsAppSender:
             if self.media is None:
                 raise SendError("WhatsApp media are not set up")
             async with self.relay.carry(reply) as note:
-                if note is not None:
+                if isinstance(note, Note):
                     # Uploaded for this one message: a citizen's voice is not cached.
                     media_id = await self.media.upload(note.data, note.mime)
                     return await self._post(chat_id, audio_payload(media_id))
-            reply = replace(reply, media=None, text=reply.media_fallback or reply.text)
+            reply = replace(reply, media=None, text=note)
             if not reply.text:
                 return None
         if reply.audio is not None and self.media is not None:
