@@ -65,6 +65,8 @@ class DurableTurns:
         self._clock = clock
         # The name on the reply rows this process holds: only it may give them back.
         self._owner = uuid.uuid4().hex
+        # How long another process leaves those rows alone (longer than any send takes).
+        self.hold_seconds = HOLD_SECONDS
 
     async def handle(
         self, inbound: Inbound, route: Callable[[Reply], Reply | None] | None = None
@@ -94,7 +96,7 @@ class DurableTurns:
                 )
                 # The outbox sends in the order of these moments: keep them apart, all due now.
                 due = now - timedelta(microseconds=len(replies) - position)
-                outbox_id = tx.enqueue_held(message, due, HOLD_SECONDS, self._owner)
+                outbox_id = tx.enqueue_held(message, due, self.hold_seconds, self._owner)
                 held.append(Held(outbox_id, chat, reply, channel))
 
         replies = await self._engine.handle(inbound, before_commit=before_commit)
@@ -173,6 +175,8 @@ class InboxPump:
         self._batch = batch  # at most this many rows leased and not yet handled
         self._clock = clock
         self._owner = uuid.uuid4().hex
+        # After this long without a renewal (its process died) another pump takes a row.
+        self.lease_seconds = LEASE_SECONDS
         self._wake = asyncio.Event()
         self._leased: set[int] = set()
         self._done: list[int] = []
@@ -223,7 +227,7 @@ class InboxPump:
         if room <= 0 or not self._handlers:
             return 0
         rows = await self._store.lease_inbound(
-            list(self._handlers), self._owner, self._clock(), room, LEASE_SECONDS
+            list(self._handlers), self._owner, self._clock(), room, self.lease_seconds
         )
         for row in rows:
             self._leased.add(row.id)
@@ -237,9 +241,9 @@ class InboxPump:
     async def _renew(self) -> None:
         # A third of the lease: two renewals may fail before another process takes the rows.
         loop = asyncio.get_running_loop()
-        if self._leased and loop.time() - self._renewed_at >= LEASE_SECONDS / 3:
+        if self._leased and loop.time() - self._renewed_at >= self.lease_seconds / 3:
             self._renewed_at = loop.time()
-            until = self._clock() + timedelta(seconds=LEASE_SECONDS)
+            until = self._clock() + timedelta(seconds=self.lease_seconds)
             await self._store.renew_inbound(list(self._leased), self._owner, until)
 
     async def _handle(self, row_id: int, handler: Handler, payload: str) -> None:

@@ -52,10 +52,12 @@ from storage.sqlite_complaints import (
 )
 from storage.sqlite_cso_inbox import CsoInboxTransactionMixin
 from storage.sqlite_inbox import InboxStoreMixin, InboxTransactionMixin, inbox_key
+from storage.sqlite_leader import LeaderStoreMixin
 from storage.sqlite_link import LinkCodeTransactionMixin
 from storage.sqlite_open311 import Open311StoreMixin
 from storage.sqlite_ops import OpsStoreMixin
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
+from storage.sqlite_rate import RateStoreMixin
 from storage.sqlite_stats import StatsStoreMixin
 from storage.sqlite_window import WindowStoreMixin
 
@@ -505,6 +507,8 @@ class SqliteStore(
     InboxStoreMixin,
     WindowStoreMixin,
     OpsStoreMixin,
+    RateStoreMixin,
+    LeaderStoreMixin,
 ):
     """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
 
@@ -521,6 +525,8 @@ class SqliteStore(
         self.checkpoint_after_inbox = False
         self._inbox_leases = {}  # inbox row id -> lease (one process per file: in memory)
         self._flusher: asyncio.Task[None] | None = None
+        # Roles led in this process (one process per file: it leads them all).
+        self._leaders: set[str] = set()
 
     def __repr__(self) -> str:
         return f"SqliteStore(path={self._path!r})"

@@ -107,7 +107,13 @@ class FakeGraph:
     failed_downloads: int = 0
     # Media whose id is still listed but whose file is gone from the download URL (404).
     lost: set[str] = field(default_factory=set)
+    # While closed, sends wait unanswered; one whose sender died meanwhile is not delivered.
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    dropped: int = 0
     _runner: web.AppRunner | None = None
+
+    def __post_init__(self) -> None:
+        self.gate.set()
 
     async def start(self) -> FakeGraph:
         app = web.Application()
@@ -161,6 +167,12 @@ class FakeGraph:
                 self.refused.append((kind, body))
                 status, code, title = ERRORS[kind]
                 return _error(status, code, title)
+        if not self.gate.is_set():
+            await self.gate.wait()
+            if request.transport is None or request.transport.is_closing():
+                # The sending process died before Meta answered: nothing reached the user.
+                self.dropped += 1
+                return web.Response(status=499)
         audio_id = (body.get("audio") or {}).get("id")
         if body.get("type") == "audio" and audio_id in self.expired:
             self.refused.append(("131053", body))

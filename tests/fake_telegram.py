@@ -67,6 +67,9 @@ class FakeTelegram:
     files: dict[str, bytes] = field(default_factory=dict)
     uploads: list[bytes] = field(default_factory=list)
     forgotten_files: set[str] = field(default_factory=set)
+    # getUpdates calls refused because another was still open (two pollers for one bot).
+    conflicts: int = 0
+    _polling: int = 0
     downloads: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
 
@@ -142,7 +145,19 @@ class FakeTelegram:
                 return self._error(failure)
         if method != "getUpdates":
             self.calls.append(Call(method, params, time.monotonic()))
-        return web.json_response({"ok": True, "result": await self._result(method, params)})
+            return web.json_response({"ok": True, "result": await self._result(method, params)})
+        if self._polling:
+            # As Telegram does: one poller per bot; a second one is refused.
+            self.conflicts += 1
+            description = "Conflict: terminated by other getUpdates request"
+            body = {"ok": False, "error_code": 409, "description": description}
+            return web.json_response(body, status=409)
+        self._polling += 1
+        try:
+            result = await self._result(method, params)
+        finally:
+            self._polling -= 1
+        return web.json_response({"ok": True, "result": result})
 
     def _error(self, failure: Failure) -> web.Response:
         table = {

@@ -36,11 +36,13 @@ from storage.postgres.complaints import (
 )
 from storage.postgres.cso_inbox import PgCsoInboxTransactionMixin
 from storage.postgres.inbox import PgInboxStoreMixin, PgInboxTransactionMixin
+from storage.postgres.leader import PgLeaderStoreMixin
 from storage.postgres.link import PgLinkCodeTransactionMixin
 from storage.postgres.migrations import load_pg_migrations
 from storage.postgres.open311 import PgOpen311StoreMixin
 from storage.postgres.ops import PgOpsStoreMixin
 from storage.postgres.quizzes import PgQuizStoreMixin, PgQuizTransactionMixin
+from storage.postgres.rate import PgRateStoreMixin
 from storage.postgres.stats import PgStatsStoreMixin
 from storage.postgres.window import PgWindowStoreMixin
 from storage.records import (
@@ -403,6 +405,8 @@ class PostgresStore(
     PgWindowStoreMixin,
     PgOpen311StoreMixin,
     PgOpsStoreMixin,
+    PgRateStoreMixin,
+    PgLeaderStoreMixin,
 ):
     """A pool of connections to one PostgreSQL database, shared by any number of processes."""
 

@@ -196,20 +196,24 @@ class TelegramChannel:
                 self._background.discard(task)
         return [reply.text for reply in kept]
 
-    async def run_polling(self) -> None:
-        """Long polling until `close`: an offset is confirmed only once its updates are stored."""
+    async def run_polling(self, until: asyncio.Event | None = None) -> None:
+        """Long polling until `close` (or `until`, when this process stops leading): an offset
+        is confirmed only once its updates are stored."""
         await self.bot.delete_webhook(drop_pending_updates=False)
         offset: int | None = None
         failures = 0
-        while not self._closing.is_set():
+        resigned = until or asyncio.Event()
+        while not self._closing.is_set() and not resigned.is_set():
             fetch = asyncio.ensure_future(
                 self.bot.get_updates(
                     offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
                 )
             )
             closing = asyncio.ensure_future(self._closing.wait())
-            await asyncio.wait({fetch, closing}, return_when=asyncio.FIRST_COMPLETED)
+            resigning = asyncio.ensure_future(resigned.wait())
+            await asyncio.wait({fetch, closing, resigning}, return_when=asyncio.FIRST_COMPLETED)
             closing.cancel()
+            resigning.cancel()
             if not fetch.done():
                 fetch.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -280,6 +284,11 @@ class TelegramChannel:
             return web.Response(status=200)
 
         return handle
+
+    def lease_for(self, seconds: float) -> None:
+        """How long a process that died keeps its stored inbounds and replies from the others."""
+        self._turns.hold_seconds = seconds
+        self.pump.lease_seconds = seconds
 
     async def close(self) -> None:
         """Stop polling, let stored updates in progress finish, then close the HTTP session."""

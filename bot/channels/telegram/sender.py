@@ -214,6 +214,7 @@ class TelegramSender:
                 raise SendError("flood control", retry_after=pause)
             if pause > 0:
                 await asyncio.sleep(pause)
+            await self._flood.take_global()
             try:
                 return await call()
             except TelegramRetryAfter as exc:

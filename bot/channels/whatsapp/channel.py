@@ -215,6 +215,11 @@ class WhatsAppChannel:
         if pending:
             await asyncio.wait(pending, timeout=10)
 
+    def lease_for(self, seconds: float) -> None:
+        """How long a process that died keeps its stored inbounds and replies from the others."""
+        self._turns.hold_seconds = seconds
+        self.pump.lease_seconds = seconds
+
     async def close(self) -> None:
         """Let messages in progress finish, then close the HTTP session."""
         await self.pump.stop()

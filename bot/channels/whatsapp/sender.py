@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels.rate import SharedRate
 from bot.channels.relay import Note, Relay
 from bot.channels.telegram.flood import Bucket
 from bot.channels.voice import VoiceCache, VoiceFileError
@@ -101,6 +102,8 @@ class WhatsAppSender:
         self._sleep = sleep
         self._backoff = backoff
         self._global = Bucket(config.rate, max(config.rate, 1.0))
+        # Several processes: the phone number's rate is the deployment's, not this process's.
+        self._shared: SharedRate | None = None
         self._pairs: dict[str, Bucket] = {}
         self._paused_until = 0.0
         self._chats = KeyedLocks()
@@ -119,6 +122,14 @@ class WhatsAppSender:
 
     def __repr__(self) -> str:
         return f"WhatsAppSender(url={self._url!r})"
+
+    def share_rate(self, shared: SharedRate) -> None:
+        """Take the phone number's rate from the deployment's bucket instead of this process's.
+
+        Pair limits (one user) stay in this process: one chat's rows are leased to one process
+        at a time, and Meta answers an excess with 131056, which waits and retries.
+        """
+        self._shared = shared
 
     async def start(self) -> None:
         """Open the HTTP session (inside the running loop)."""
@@ -252,8 +263,12 @@ class WhatsAppSender:
 
     async def _throttle(self) -> None:
         """Stay under the phone number's rate, and behind any back-off Meta asked for."""
-        now = self._clock()
-        pause = max(self._global.reserve(now), self._paused_until - now)
+        if self._shared is not None:
+            await self._shared.take()
+            pause = self._paused_until - self._clock()
+        else:
+            now = self._clock()
+            pause = max(self._global.reserve(now), self._paused_until - now)
         if pause > 0:
             await self._sleep(pause)
 
