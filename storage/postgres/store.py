@@ -144,6 +144,17 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A connection back in the pool needs no reset query: it carries no session state.
+
+    asyncpg's default reset (unlock all, close cursors, unlisten, RESET ALL) is a round trip
+    on every release, about four per turn. Nothing here leaves session state on a pooled
+    connection: locks are transaction-scoped except the leader's, which unlocks itself or
+    terminates its connection (leader.py), and nobody SETs, LISTENs or DECLAREs. An open
+    transaction is still rolled back by asyncpg before this runs.
+    """
+
+
 def _translate(exc: Exception) -> Exception:
     """A foreign key that fails means a row read by the turn was deleted meanwhile."""
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
@@ -425,7 +436,11 @@ class PostgresStore(
     ) -> PostgresStore:
         """Connect a pool to the database the URL names and apply migrations."""
         pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, init=_init_connection
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            init=_init_connection,
+            reset=_keep_session,
         )
         # Host and database only: the URL may carry a password.
         parts = urlsplit(url)
