@@ -3,8 +3,10 @@ on PostgreSQL with one, two and four `civicbot run` processes behind one webhook
 
 Each message comes from a different user (a fresh conversation turn each), webhooks are
 spread round-robin over the processes, and the fake Graph API records every reply. Prints
-messages/s to the last reply, p50/p99 from webhook to first reply, and how many messages
-were lost or answered twice (both must be 0). Run with `make bench`.
+messages/s to the last reply, p50/p99 from webhook to first reply, how many messages were
+lost or answered twice (both must be 0), and the CPU time the bot processes and the
+PostgreSQL server spent per message (from /proc, Linux) with the machine's idle share, which
+explain the scaling. Run with `make bench`.
 """
 
 from __future__ import annotations
@@ -59,6 +61,43 @@ class Result:
     p99: float
     lost: int
     duplicated: int
+    bot_cpu_ms: float  # CPU time of the bot processes per message
+    db_cpu_ms: float  # CPU time of the PostgreSQL server per message (0 for SQLite)
+    idle: float  # share of the machine's CPU time left idle during the measurement
+
+
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User and system CPU time of a process (with its reaped children's), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(postmaster: int | None) -> float:
+    """CPU time of a PostgreSQL server: the postmaster, its exited and its live backends."""
+    if postmaster is None:
+        return 0.0
+    total = cpu_seconds(postmaster, children=True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == postmaster:
+                total += cpu_seconds(int(entry.name))
+    return total
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(idle, total) CPU ticks of the whole machine since boot."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return fields[3] + fields[4], sum(fields)
 
 
 async def migrate_and_seed(db: str, users: int) -> None:
@@ -160,8 +199,15 @@ async def drive(
     return messages / elapsed, latencies, lost, duplicated
 
 
-async def measure(label: str, db: str, processes: int, messages: int, concurrency: int) -> Result:
-    """Seed, start the processes, warm up, measure, stop."""
+async def measure(
+    label: str,
+    db: str,
+    processes: int,
+    messages: int,
+    concurrency: int,
+    postmaster: int | None = None,
+) -> Result:
+    """Seed, start the processes, warm up, measure (with the CPU time spent), stop."""
     graph = await FakeGraph().start()
     await migrate_and_seed(db, USERS)
     bots = await start_bots(graph, db, processes)
@@ -169,7 +215,10 @@ async def measure(label: str, db: str, processes: int, messages: int, concurrenc
     try:
         warm = min(200, messages)
         await drive(urls, graph, USERS - warm, warm, concurrency)
+        pids = [proc.pid for proc, _ in bots]  # type: ignore[attr-defined]
+        bot0, db0, ticks0 = sum(map(cpu_seconds, pids)), server_cpu(postmaster), machine_ticks()
         rate, latencies, lost, duplicated = await drive(urls, graph, 0, messages, concurrency)
+        bot1, db1, ticks1 = sum(map(cpu_seconds, pids)), server_cpu(postmaster), machine_ticks()
     finally:
         for proc, _ in bots:
             proc.send_signal(signal.SIGTERM)  # type: ignore[attr-defined]
@@ -178,7 +227,18 @@ async def measure(label: str, db: str, processes: int, messages: int, concurrenc
         await graph.stop()
     ordered = sorted(latencies) or [0.0]
     p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)]
-    return Result(label, rate, statistics.median(ordered) * 1000, p99 * 1000, lost, duplicated)
+    idle = (ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1])
+    return Result(
+        label,
+        rate,
+        statistics.median(ordered) * 1000,
+        p99 * 1000,
+        lost,
+        duplicated,
+        (bot1 - bot0) * 1000 / messages,
+        (db1 - db0) * 1000 / messages,
+        idle,
+    )
 
 
 async def run(messages: int, concurrency: int) -> None:
@@ -195,10 +255,12 @@ async def run(messages: int, concurrency: int) -> None:
         print("PostgreSQL not installed: only SQLite measured (apt-get install postgresql)")
     else:
         try:
+            pid_file = server.root / "data" / "postmaster.pid"
+            postmaster = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
             for count in (1, 2, 4):
                 name, url = server.database()
                 label = f"PostgreSQL, {count} process{'es' if count > 1 else ''}"
-                results.append(await measure(label, url, count, messages, concurrency))
+                results.append(await measure(label, url, count, messages, concurrency, postmaster))
                 server.drop(name)
         finally:
             server.stop()
@@ -206,9 +268,15 @@ async def run(messages: int, concurrency: int) -> None:
         f"{messages} messages from {messages} of {USERS:,} users, {concurrency} at a time, "
         f"{os.cpu_count()} cores"
     )
-    print(f"{'':24} {'msg/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5} {'twice':>6}")
+    print(
+        f"{'':24} {'msg/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5} {'twice':>6} "
+        f"{'bot CPU ms/msg':>14} {'db CPU ms/msg':>13} {'idle':>5}"
+    )
     for r in results:
-        print(f"{r.label:24} {r.rate:7.0f} {r.p50:8.1f} {r.p99:8.1f} {r.lost:5d} {r.duplicated:6d}")
+        print(
+            f"{r.label:24} {r.rate:7.0f} {r.p50:8.1f} {r.p99:8.1f} {r.lost:5d} {r.duplicated:6d} "
+            f"{r.bot_cpu_ms:14.2f} {r.db_cpu_ms:13.2f} {r.idle:5.0%}"
+        )
     by_label = {r.label: r for r in results}
     one, two = by_label.get("PostgreSQL, 1 process"), by_label.get("PostgreSQL, 2 processes")
     four = by_label.get("PostgreSQL, 4 processes")
@@ -217,14 +285,18 @@ async def run(messages: int, concurrency: int) -> None:
         print(f"scaling 1 -> 2 processes: x{ratio:.2f}", end="")
         print(f", 1 -> 4: x{four.rate / one.rate:.2f}" if four is not None else "")
         cores = os.cpu_count() or 1
+        busy = one.rate * (one.bot_cpu_ms + one.db_cpu_ms) / 1000
         print(
-            f"On {cores} cores every bot process shares the CPU with PostgreSQL, the fake Graph "
-            "API and this load generator (all on this machine): a second process can only use "
-            "what they leave idle, so "
+            f"With one process the bot and PostgreSQL used {busy:.1f} of {cores} cores "
+            f"({one.bot_cpu_ms + one.db_cpu_ms:.2f} ms of CPU per message) and the machine "
+            f"was {one.idle:.0%} idle; with two, {two.idle:.0%} idle. "
             + (
-                "the ratio stays near 1 here; the processes are not the limit, the cores are."
-                if ratio < 1.3
-                else "the gain stays under 2; on hosts of their own the processes add up."
+                "A second process can only use CPU nobody else is using: with the cores "
+                "busy (PostgreSQL, the fake Graph API, this load generator and anything "
+                "else on the machine share them), the processes are not the limit, the "
+                "cores are."
+                if two.idle < 0.10
+                else "Idle CPU was left, so the limit was not the cores alone."
             )
         )
 

@@ -70,15 +70,21 @@ class PgInboxStoreMixin:
     pool: asyncpg.Pool
 
     async def store_inbound(self, items: Sequence[NewInbound], now: datetime) -> None:
-        """Store inbounds durably, in one transaction; a known dedupe key is stored once."""
+        """Store inbounds durably, all or none; a known dedupe key is stored once."""
         if not items:
             return
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.executemany(
-                "INSERT INTO inbox (channel, dedupe_key, chat, payload, received_at) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING",
-                [(i.channel, i.dedupe_key, i.chat, i.payload, now) for i in items],
-            )
+        # One statement is atomic by itself: no BEGIN/COMMIT round trips around it.
+        await self.pool.execute(
+            "INSERT INTO inbox (channel, dedupe_key, chat, payload, received_at) "
+            "SELECT c, k, h, p, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+            "WITH ORDINALITY AS i (c, k, h, p, n) ORDER BY n "
+            "ON CONFLICT (dedupe_key) DO NOTHING",
+            [i.channel for i in items],
+            [i.dedupe_key for i in items],
+            [i.chat for i in items],
+            [i.payload for i in items],
+            now,
+        )
 
     async def lease_inbound(
         self,
@@ -141,12 +147,13 @@ class PgInboxStoreMixin:
         Sent replies are not kept (they hold what people were told); one whose first try
         timed out stays as sent, so that the possible duplicate is counted.
         """
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("DELETE FROM outbox WHERE id = $1 AND NOT uncertain", outbox_id)
-            await conn.execute(
-                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = $1, "
-                "locked_until = NULL, locked_by = NULL, platform_message_id = $2 WHERE id = $3",
-                now,
-                platform_id,
-                outbox_id,
-            )
+        # One statement (atomic, one round trip): the two parts touch disjoint rows.
+        await self.pool.execute(
+            "WITH gone AS (DELETE FROM outbox WHERE id = $3 AND NOT uncertain) "
+            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = $1, "
+            "locked_until = NULL, locked_by = NULL, platform_message_id = $2 "
+            "WHERE id = $3 AND uncertain",
+            now,
+            platform_id,
+            outbox_id,
+        )

@@ -144,6 +144,17 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A connection back in the pool needs no reset query: it carries no session state.
+
+    asyncpg's default reset (unlock all, close cursors, unlisten, RESET ALL) is a round trip
+    on every release, about four per turn. Nothing here leaves session state on a pooled
+    connection: locks are transaction-scoped except the leader's, which unlocks itself or
+    terminates its connection (leader.py), and nobody SETs, LISTENs or DECLAREs. An open
+    transaction is still rolled back by asyncpg before this runs.
+    """
+
+
 def _translate(exc: Exception) -> Exception:
     """A foreign key that fails means a row read by the turn was deleted meanwhile."""
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
@@ -168,24 +179,28 @@ class PostgresTransaction(
     def __init__(self, store: PostgresStore) -> None:
         self._store = store
         self._conn: asyncpg.Connection | None = None
-        self._tx: Any = None
         self.ops: list[Op] = []
         self._locked: set[str] = set()
 
-    async def _connection(self) -> asyncpg.Connection:
+    async def _connection(self, user_lock: int | None = None) -> asyncpg.Connection:
         if self._conn is None:
             conn = await self._store.pool.acquire()
+            # BEGIN and a turn's user lock go in one simple-protocol round trip (the key is
+            # an int, so the text is safe); asyncpg's Transaction would send BEGIN alone.
+            sql = "BEGIN"
+            if user_lock is not None:
+                sql += f"; SELECT pg_advisory_xact_lock({LOCK_USER}, {int(user_lock)})"
             try:
-                tx = conn.transaction()
-                await tx.start()
+                await conn.execute(sql)
             except BaseException:
-                await self._store.pool.release(conn)
+                await self._store.pool.release(conn)  # asyncpg rolls back what was begun
                 raise
-            self._conn, self._tx = conn, tx
+            self._conn = conn
         return self._conn
 
     async def finish(self, ok: bool) -> None:
         """Run the queued writes and commit (ok), or roll back; always give the connection back."""
+        committed = False
         try:
             if ok and (self.ops or self._conn is not None):
                 conn = await self._connection()
@@ -193,16 +208,16 @@ class PostgresTransaction(
                     for op in self.ops:
                         await op(conn)
                 except Exception as exc:
-                    await self._tx.rollback()
-                    self._tx = None
                     raise _translate(exc) from exc
-                await self._tx.commit()
-                self._tx = None
+                status = await conn.execute("COMMIT")
+                committed = True
+                if status != "COMMIT":  # the server rolled back instead
+                    raise StaleRecord(f"transaction not committed ({status})")
         finally:
             if self._conn is not None:
                 try:
-                    if self._tx is not None:
-                        await self._tx.rollback()
+                    if not committed:
+                        await self._conn.execute("ROLLBACK")
                 finally:
                     await self._store.pool.release(self._conn)
                     self._conn = None
@@ -211,8 +226,12 @@ class PostgresTransaction(
         """Hold this user's turn lock until the unit of work ends, in every process."""
         if user_key in self._locked:
             return
-        conn = await self._connection()
-        await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", LOCK_USER, lock_key(user_key))
+        if self._conn is None:
+            await self._connection(user_lock=lock_key(user_key))
+        else:
+            await self._conn.execute(
+                "SELECT pg_advisory_xact_lock($1, $2)", LOCK_USER, lock_key(user_key)
+            )
         self._locked.add(user_key)
 
     async def load_session(self, user_key: str, channel: str, message_id: str | None) -> Session:
@@ -425,7 +444,11 @@ class PostgresStore(
     ) -> PostgresStore:
         """Connect a pool to the database the URL names and apply migrations."""
         pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, init=_init_connection
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            init=_init_connection,
+            reset=_keep_session,
         )
         # Host and database only: the URL may carry a password.
         parts = urlsplit(url)
