@@ -336,6 +336,14 @@ class Engine:
             and complaints.cancel_kept(turn)
         ):
             return
+        # "continuer" typed after a detour goes back to the kept draft, as "reprendre" does.
+        if (
+            inbound.choice is None
+            and " ".join(words_of(text)) in ROLES["continue"]
+            and not takes_free_text(turn)
+            and await self._resume_draft(turn)
+        ):
+            return
         if inbound.choice is None and (code := language_named(turn.pack, text)):
             await self._router.flows["lang"].on_choice(turn, self._router, f"lang:{code}")
             return
@@ -430,7 +438,7 @@ class Engine:
             await self._choice(turn, "complaint:mine")
 
     async def _resume_draft(self, turn: Turn) -> bool:
-        """`reprendre` after a detour: back to the complaint being written, if one is kept."""
+        """`reprendre` or `continuer` after a detour: back to the complaint draft, if kept."""
         kept = draft(turn, "complaint")
         flow = self._router.get("complaint")
         if kept is None or flow is None:

@@ -155,3 +155,19 @@ async def test_annuler_after_a_detour_then_non_keeps_the_draft(chat: Chat) -> No
     await chat.say("annuler")
     await chat.say("non")
     assert "Où exactement" in chat.text, chat.text
+
+
+@pytest.mark.parametrize("word", ["continuer", "on continue", "continu"])
+async def test_continuer_after_a_detour_resumes_the_complaint_draft(chat: Chat, word: str) -> None:
+    await _typed_complaint_until_place(chat)
+    await chat.say("aide")
+    await chat.say(word)
+    assert "rien trouvé" not in chat.text, chat.text
+    assert "Où exactement" in chat.text, chat.text
+
+
+async def test_continuer_without_a_draft_is_not_a_resume(chat: Chat) -> None:
+    await chat.onboard()
+    await chat.say("aide")
+    await chat.say("continuer")
+    assert "Où exactement" not in chat.text, chat.text
