@@ -344,6 +344,16 @@ class Engine:
             and await self._resume_draft(turn)
         ):
             return
+        # "suite" or "continuer" where nothing follows: say so and draw the screen again; a
+        # search for the word found unrelated articles.
+        if (
+            inbound.choice is None
+            and " ".join(words_of(text)) in ROLES["next"] | ROLES["continue"]
+            and not takes_free_text(turn)
+        ):
+            turn.say(turn.t("chatter.no_next"))
+            await self._router.show(turn)
+            return
         if inbound.choice is None and (code := language_named(turn.pack, text)):
             await self._router.flows["lang"].on_choice(turn, self._router, f"lang:{code}")
             return
