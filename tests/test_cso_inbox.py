@@ -207,3 +207,38 @@ async def test_a_note_typed_after_resolu_is_still_the_note(world: World) -> None
     async with world.store.transaction() as tx:
         record = await tx.complaint_by_reference(reference)
     assert record is not None and record.status == "resolved"
+
+
+async def test_1_typed_under_the_note_prompt_is_sans_message(world: World) -> None:
+    reference = await _forwarded(world)
+    await world.tap("awa", f"cso:done:{reference.replace('-', '')}", chat="cso-kayes")
+    out = await world.say("awa", "1", chat="cso-kayes")
+    told = texts(out, "fanta")
+    assert "résolu" in told and "« 1 »" not in told, told
+
+
+async def test_sans_message_typed_under_the_note_prompt_sends_no_message(world: World) -> None:
+    reference = await _forwarded(world)
+    await world.tap("awa", f"cso:done:{reference.replace('-', '')}", chat="cso-kayes")
+    out = await world.say("awa", "sans message", chat="cso-kayes")
+    told = texts(out, "fanta")
+    assert "résolu" in told and "Message de l'association" not in told, told
+
+
+async def test_ok_typed_as_the_question_to_the_citizen_asks_again(world: World) -> None:
+    reference = await _forwarded(world)
+    await world.tap("awa", f"cso:ask:{reference.replace('-', '')}", chat="cso-kayes")
+    out = await world.say("awa", "ok", chat="cso-kayes")
+    assert texts(out, "fanta") == "", texts(out, "fanta")  # "« ok »" is no question
+    assert "Écrivez votre question" in texts(out, "cso-kayes")
+    out = await world.say("awa", "Le forage marche-t-il ?", chat="cso-kayes")
+    assert "marche-t-il" in texts(out, "fanta")
+
+
+async def test_ok_typed_as_the_reason_asks_again(world: World) -> None:
+    reference = await _forwarded(world)
+    await world.tap("awa", f"cso:notours:{reference.replace('-', '')}", chat="cso-kayes")
+    out = await world.say("awa", "d'accord", chat="cso-kayes")
+    assert "Pourquoi" in texts(out, "cso-kayes") and texts(out, "fanta") == ""
+    out = await world.say("awa", "hors de notre zone", chat="cso-kayes")
+    assert "renvoyé" in texts(out, "cso-kayes") and "renvoyé" in texts(out, "fanta")
