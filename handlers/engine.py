@@ -336,6 +336,24 @@ class Engine:
             and complaints.cancel_kept(turn)
         ):
             return
+        # "continuer" typed after a detour goes back to the kept draft, as "reprendre" does.
+        if (
+            inbound.choice is None
+            and " ".join(words_of(text)) in ROLES["continue"]
+            and not takes_free_text(turn)
+            and await self._resume_draft(turn)
+        ):
+            return
+        # "suite" or "continuer" where nothing follows: say so and draw the screen again; a
+        # search for the word found unrelated articles.
+        if (
+            inbound.choice is None
+            and " ".join(words_of(text)) in ROLES["next"] | ROLES["continue"]
+            and not takes_free_text(turn)
+        ):
+            turn.say(turn.t("chatter.no_next"))
+            await self._router.show(turn)
+            return
         if inbound.choice is None and (code := language_named(turn.pack, text)):
             await self._router.flows["lang"].on_choice(turn, self._router, f"lang:{code}")
             return
@@ -430,7 +448,7 @@ class Engine:
             await self._choice(turn, "complaint:mine")
 
     async def _resume_draft(self, turn: Turn) -> bool:
-        """`reprendre` after a detour: back to the complaint being written, if one is kept."""
+        """`reprendre` or `continuer` after a detour: back to the complaint draft, if kept."""
         kept = draft(turn, "complaint")
         flow = self._router.get("complaint")
         if kept is None or flow is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from content.pages import group_lines
 from content.schema import Article
 from handlers.audio.play import say_with_voice
 from handlers.flow import Flow, Router
@@ -81,7 +82,8 @@ class LearnFlow(Flow):
         elif kind == "related":
             self._related(turn, article)
         elif kind == "sources":
-            self._sources(turn, article)
+            page = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else 1
+            self._sources(turn, article, page)
         else:
             return False
         return True
@@ -157,7 +159,8 @@ class LearnFlow(Flow):
             ],
         )
 
-    def _sources(self, turn: Turn, article: Article) -> None:
+    def _sources(self, turn: Turn, article: Article, page: int = 1) -> None:
+        """The article's sources, in pages no heavier than an article's page."""
         lines = [turn.t("learn.sources_intro")]
         for source in article.sources:
             line = f"• {source.title}"
@@ -174,13 +177,21 @@ class LearnFlow(Flow):
         ]
         basis = ", ".join(turn.t(f"learn.basis_{k}") for k in kinds) or turn.t("learn.basis_none")
         date = article.reviewed_on.strftime("%d/%m/%Y")
-        lines.append(turn.t("learn.reviewed_on", basis=basis, date=date))
+        footer = [turn.t("learn.reviewed_on", basis=basis, date=date)]
         if kinds == ["press"]:
-            lines.append(turn.t("learn.press_only"))
-        turn.say(
-            "\n".join(lines),
-            [
-                Choice(f"learn:article:{article.id}", turn.t("learn.back_article")),
-                back_to_menu(turn),
-            ],
-        )
+            footer.append(turn.t("learn.press_only"))
+        # The intro stays with the first source and the review note with the last one.
+        lines[-1] = "\n".join([lines[-1], *footer])
+        lines[:2] = ["\n".join(lines[:2])]
+        pages = group_lines(lines)
+        page = min(max(page, 1), len(pages))
+        text = pages[page - 1]
+        choices: list[Choice] = []
+        if len(pages) > 1:
+            text += "\n\n" + turn.t("learn.page", page=page, total=len(pages))
+        if page < len(pages):
+            next_page = f"learn:sources:{article.id}:{page + 1}"
+            choices.append(Choice(next_page, turn.t("learn.next")))
+        choices.append(Choice(f"learn:article:{article.id}", turn.t("learn.back_article")))
+        choices.append(back_to_menu(turn))
+        turn.say(text, choices)

@@ -42,6 +42,7 @@ from storage.records import (
     from_iso,
     iso,
 )
+from storage.screens import pushed_screen, screen_columns, screen_items
 from storage.sqlite_audio import AudioStoreMixin, AudioTransactionMixin
 from storage.sqlite_barometer import BarometerStoreMixin, BarometerTransactionMixin
 from storage.sqlite_campaigns import CampaignStoreMixin
@@ -114,39 +115,14 @@ def _conversation(row: Sequence[Any]) -> ConversationRecord:
         flow=row[1],
         step=row[2],
         data=json.loads(row[3]),
-        **_screen_columns(json.loads(row[4])),
+        **screen_columns(json.loads(row[4])),
         updated_at=from_iso(row[5]),
     )
 
 
-def _screen_columns(screen: list[Any]) -> dict[str, Any]:
-    """Choice ids and labels from the `choices` column: plain ids, or [id, label, short]."""
-    ids = tuple(str(item[0]) if isinstance(item, list) else str(item) for item in screen)
-    labels = tuple(
-        (str(item[1]), str(item[2]) if len(item) > 2 else "")
-        for item in screen
-        if isinstance(item, list) and len(item) > 1
-    )
-    return {"choices": ids, "labels": labels if len(labels) == len(ids) else ()}
-
-
 def _screen_json(choices: Sequence[str], labels: Sequence[tuple[str, str]]) -> str:
-    """The `choices` column: [id, label, short] per choice when labels are known."""
-    if len(labels) != len(choices):
-        return json.dumps(list(choices))
-    return json.dumps(
-        [[c, label, short] for c, (label, short) in zip(choices, labels, strict=True)],
-        ensure_ascii=False,
-    )
-
-
-def _pushed_screen(payload: dict[str, Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """The choices of a message sent from the outbox, as the recipient's new screen."""
-    choices = [c for c in payload.get("choices") or [] if isinstance(c, dict) and "id" in c]
-    return (
-        tuple(str(c["id"]) for c in choices),
-        tuple((str(c.get("label", "")), str(c.get("short_label") or "")) for c in choices),
-    )
+    """The `choices` column as JSON text."""
+    return json.dumps(screen_items(choices, labels), ensure_ascii=False)
 
 
 def _outbox(row: Sequence[Any]) -> OutboxRecord:
@@ -763,7 +739,7 @@ class SqliteStore(
             ).fetchone()
             if row is None or row[0] is None:
                 return
-            choices, labels = _pushed_screen(json.loads(row[1]))
+            choices, labels = pushed_screen(json.loads(row[1]))
             if not choices:
                 return
             # Recorded when sent, not when queued: the screen is what the person last saw.

@@ -34,7 +34,9 @@ async def test_themes_articles_pages_related_sources(chat: Chat, pack: ContentPa
     assert "Page 2/2" in chat.text
     assert "learn:page:quota-genre:3" not in chat.choices
     await chat.tap("learn:sources:quota-genre")
-    assert "Loi n°2015-052" in chat.text and "relu le 02/12/2026" in chat.text
+    assert "Loi n°2015-052" in chat.text and "Page 1/2" in chat.text
+    await chat.say("suite")
+    assert "relu le 02/12/2026" in chat.text and "Page 2/2" in chat.text
     assert "Sources : sites officiels, articles de presse" in chat.text and "(presse)" in chat.text
     await chat.tap("learn:article:quota-genre")
     await chat.tap("learn:related:quota-genre")

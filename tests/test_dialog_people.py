@@ -155,3 +155,39 @@ async def test_annuler_after_a_detour_then_non_keeps_the_draft(chat: Chat) -> No
     await chat.say("annuler")
     await chat.say("non")
     assert "Où exactement" in chat.text, chat.text
+
+
+@pytest.mark.parametrize("word", ["continuer", "on continue", "continu"])
+async def test_continuer_after_a_detour_resumes_the_complaint_draft(chat: Chat, word: str) -> None:
+    await _typed_complaint_until_place(chat)
+    await chat.say("aide")
+    await chat.say(word)
+    assert "rien trouvé" not in chat.text, chat.text
+    assert "Où exactement" in chat.text, chat.text
+
+
+async def test_continuer_without_a_draft_is_not_a_resume(chat: Chat) -> None:
+    await chat.onboard()
+    await chat.say("aide")
+    await chat.say("continuer")
+    assert "Où exactement" not in chat.text, chat.text
+
+
+@pytest.mark.parametrize("word", ["suite", "la suite", "suivant"])
+async def test_suite_on_a_screen_without_a_next_draws_the_screen_again(
+    chat: Chat, word: str
+) -> None:
+    await chat.onboard()
+    await chat.say("1")  # the themes: no 'Suite' there
+    themes = chat.choices
+    await chat.say(word)
+    assert "pas d'article" not in chat.text and "rien trouvé" not in chat.text, chat.text
+    assert "pas de suite" in chat.text, chat.text
+    assert chat.choices == themes, chat.text
+
+
+async def test_continuer_without_a_draft_draws_the_screen_again(chat: Chat) -> None:
+    await chat.onboard()
+    await chat.say("continuer")
+    assert "rien trouvé" not in chat.text, chat.text
+    assert MENU in chat.choices, chat.text

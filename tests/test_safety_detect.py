@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from content.pack import ContentPack
 from handlers.safety.detect import detect
 
 DANGER = [
@@ -63,6 +64,13 @@ DANGER = [
     ("il a dit qu'il allait me tuer", "threat"),
     ("ils ont enlevé mon frère, ils m'ont menacé", "threat"),
     ("le maire m'a menacé", "threat"),
+    # SMS word order: the object after the verb.
+    ("policier menace moi", "threat"),
+    ("le policier menace moi", "threat"),
+    ("gendarme menace nous", "threat"),
+    ("les gendarmes menacent nous", "threat"),
+    ("il a menacé moi", "threat"),
+    ("mon mari menace ma famille", "threat"),
     ("a b'a fɛ ka n faga", "threat"),
     ("n bɛ farati la", "threat"),
     ("sɔrɔdasiw ye n gosi", "threat"),
@@ -83,6 +91,10 @@ CIVIC = [
     "le maire a violé la loi",
     "la constitution a été violée par le gouvernement",
     "le maire menace de fermer le marché",
+    "la sécheresse menace nous",
+    "les criquets menacent nos champs",
+    "l'insécurité menace le village, que fait la commune",
+    "le policier a menacé de partir si on ne paie pas",
     "à quel âge peut-on se marier",
     "je veux me marier, quels papiers",
     "comment devenir policier",
@@ -132,6 +144,27 @@ def test_no_false_alarm_on_our_labelled_queries() -> None:
     queries = _queries(Path(__file__).parent / "data" / "search_queries.tsv")
     assert len(queries) > 50
     assert [q for q in queries if detect(q)] == []
+
+
+# Articles that are about danger: their example questions are meant to bring help.
+_ABOUT_DANGER = {
+    "aide-urgence",
+    "violences-femmes",
+    "liberte-expression",
+    "apdp-cndh",
+    "ou-se-plaindre",
+}
+
+
+def test_no_false_alarm_on_the_pack_example_questions(pack: ContentPack) -> None:
+    flagged = [
+        (article.id, question)
+        for article in pack.articles.values()
+        for questions in article.questions.values()
+        for question in questions
+        if detect(question) and article.id not in _ABOUT_DANGER
+    ]
+    assert flagged == []
 
 
 def test_no_false_alarm_on_the_public_query_sample() -> None:

@@ -69,6 +69,9 @@ _PATTERNS: tuple[tuple[Kind, str], ...] = (
         rf"|\b(?:allait|allaient|voulait|voulaient|promet|promis)\s+(?:de\s+)?{_ME}\s+tuer\b"
         rf"|\b{_ACTOR}\b.*\b(?:{_HIT}|tire\w*|tuer|tue|tues|enlev\w*|kidnap\w*|gosi|bugo|faga)\b"
         rf"|\b{_ACTOR}\b.*\b{_ME}\s+(?:a\s+|ont\s+)?menac\w*"
+        # SMS word order: "policier menace moi", "gendarme menace nous", "il a menacé moi".
+        rf"|\b(?:{_ACTOR}|il|ils|elle|on|mari|patron|voisin\w*)\b.*"
+        r"\bmenac\w*\s+(?:moi|mw|nous|ma famille|mes enfants|mon enfant|mon fils|ma fille)\b"
         r"|\bhommes? armes?\b|\bgens armes?\b|\bn faga\b|\bfarati la\b",
     ),
     (

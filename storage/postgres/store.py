@@ -53,6 +53,7 @@ from storage.records import (
     SearchRecord,
     UserRecord,
 )
+from storage.screens import pushed_screen, screen_columns, screen_items
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def _conversation(row: Sequence[Any]) -> ConversationRecord:
         flow=row[1],
         step=row[2],
         data=row[3],
-        choices=tuple(row[4]),
+        **screen_columns(list(row[4] or [])),
         updated_at=row[5],
     )
 
@@ -329,7 +330,7 @@ class PostgresTransaction(
                 conversation.flow,
                 conversation.step,
                 conversation.data,
-                list(conversation.choices),
+                screen_items(conversation.choices, conversation.labels),
                 conversation.updated_at,
             )
 
@@ -609,17 +610,40 @@ class PostgresStore(
     async def mark_sent(
         self, outbox_id: str, now: datetime, platform_id: str | None, owner: str | None = None
     ) -> bool:
-        """Record a successful delivery; False if the lease was no longer this owner's."""
-        status = await self._execute(
-            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = $1, "
-            "locked_until = NULL, locked_by = NULL, last_error = NULL, platform_message_id = $2 "
-            "WHERE id = $3 AND ($4::text IS NULL OR locked_by = $4)",
-            now,
-            platform_id,
-            outbox_id,
-            owner,
-        )
-        return status == "UPDATE 1"
+        """Record a successful delivery (False if the lease was no longer this owner's); a
+        message with choices becomes its recipient's screen."""
+        changed: list[bool] = []
+
+        async def sent(conn: asyncpg.Connection) -> None:
+            row = await conn.fetchrow(
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = $1, "
+                "locked_until = NULL, locked_by = NULL, last_error = NULL, "
+                "platform_message_id = $2 "
+                "WHERE id = $3 AND ($4::text IS NULL OR locked_by = $4) "
+                "RETURNING user_key, payload",
+                now,
+                platform_id,
+                outbox_id,
+                owner,
+            )
+            changed.append(row is not None)
+            if row is None or row[0] is None:
+                return  # another worker's lease: it records the outcome, and the screen
+            choices, labels = pushed_screen(row[1] if isinstance(row[1], dict) else {})
+            if not choices:
+                return
+            # Recorded when sent, not when queued: the screen is what the person last saw.
+            # Its time counts as activity, so an old conversation does not expire under it.
+            await conn.execute(
+                "UPDATE conversations SET choices = $1, updated_at = GREATEST(updated_at, $2) "
+                "WHERE user_key = $3",
+                screen_items(choices, labels),
+                now,
+                row[0],
+            )
+
+        await self._in_transaction(sent)
+        return changed == [True]
 
     async def mark_failed(
         self,
