@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from storage.ports import Store
@@ -19,6 +20,15 @@ def postgres_url(db: str | Path) -> str | None:
     text = str(db)
     match = _POSTGRES.match(text)
     return f"{match[1]}://{text[match.end() :]}" if match else None
+
+
+def describe(db: str | Path) -> str:
+    """What `db` names, fit for a message or a log: host and database only, never a password."""
+    url = postgres_url(db)
+    if url is None:
+        return str(db)
+    parts = urlsplit(url)
+    return f"PostgreSQL {parts.hostname or 'localhost'}{parts.path}"
 
 
 async def open_store(db: str | Path, *, migrate: bool = True) -> Store:

@@ -18,6 +18,7 @@ import pytest
 from bot.commands.export import CONTACT_FIELDS, FIELDS
 from content.pack import load_pack
 from handlers.complaints.submit import Draft, submit_complaint
+from storage.ports import Store
 from storage.records import UserRecord
 from storage.sqlite import SqliteStore
 
@@ -31,7 +32,7 @@ def at(text: str) -> datetime:
 
 
 async def complain(
-    store: SqliteStore,
+    store: Store,
     when: str,
     category: str,
     commune: str,
@@ -216,3 +217,21 @@ async def test_missing_database_is_an_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope.sqlite3"
     export(missing, code=1)
     assert not missing.exists()
+
+
+async def test_export_from_postgresql(pg_url: str, tmp_path: Path) -> None:
+    from bot.store import open_store
+
+    store = await open_store(pg_url)
+    try:
+        reference = await complain(
+            store, "2026-02-01", "eau", "ML010101", "Plus d'eau au forage", consent=False
+        )
+    finally:
+        await store.close()
+    # A URL with a password, as compose sets it: the export works and never prints it.
+    out = export(Path(pg_url), "--since", "2026-01-01")
+    rows = read_csv(out)
+    assert [row["reference"] for row in rows] == [reference]
+    assert rows[0]["description"] == "Plus d'eau au forage"
+    assert not (ROOT / "postgresql:").exists()

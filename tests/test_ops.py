@@ -165,3 +165,21 @@ def test_backup_of_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "Base introuvable" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_backup_of_a_postgresql_database_points_to_pg_dump_and_hides_the_password(
+    tmp_path: Path,
+) -> None:
+    url = "postgresql://civicbot:S3cretPW@db.example:5432/civicbot"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "backup", str(tmp_path / "b.sqlite3"), "--db", url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "pg_dump" in done.stderr
+    assert "db.example/civicbot" in done.stderr
+    assert "S3cretPW" not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+    assert not list(tmp_path.iterdir())  # nothing written, no stray "postgresql:" folder

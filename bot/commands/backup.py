@@ -7,6 +7,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from bot.store import describe, postgres_url
+
 # Pages copied per step: small steps let the running bot's writes go through between them.
 _PAGES_PER_STEP = 1024
 
@@ -40,6 +42,14 @@ def backup(source: Path, target: Path) -> int:
 
 def run(source: Path, target: Path) -> int:
     """The command: copy, then say what was written, in French."""
+    if postgres_url(source) is not None:
+        # PostgreSQL has its own online backup; the URL may carry a password: never shown.
+        print(
+            f"« civicbot backup » copie une base SQLite. Pour {describe(source)}, utilisez"
+            " pg_dump (voir le README, section déploiement) : pg_dump -Fc -f FICHIER",
+            file=sys.stderr,
+        )
+        return 2
     if target.resolve() == source.resolve():
         print("La sauvegarde doit aller dans un autre fichier que la base.", file=sys.stderr)
         return 2

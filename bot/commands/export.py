@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.settings import Settings
-from bot.store import open_store
+from bot.store import open_store, postgres_url
 from complaints.scrub import scrub_contacts
 from content.pack import ContentPack, PackError, load_pack
 from storage.records import ComplaintRecord
@@ -49,7 +49,7 @@ _NAME = re.compile(r"«\s*(.+?)\s*»")
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """`civicbot complaints export`; exit status 1 when the database or pack is unusable."""
-    if not settings.db.exists():
+    if postgres_url(settings.db) is None and not settings.db.exists():
         # Opening would create (and migrate) an empty database: a mistyped path must not pass.
         print(f"no database at {settings.db}", file=sys.stderr)
         return 1
