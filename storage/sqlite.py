@@ -730,6 +730,10 @@ class SqliteStore(
         """Run writes as one transaction, outside any conversation."""
         await self._run(partial(_write, ops))
 
+    async def _write_short(self, ops: list[Any]) -> None:
+        """Run short writes (a few rows by key) as one transaction, on the loop if possible."""
+        await self._short(partial(_write, ops))
+
     async def save_token(self, payload: str, now: datetime) -> str:
         """Store a payload under a short random token (the same payload gets the same token)."""
         token = hashlib.blake2s(payload.encode("utf-8"), digest_size=9).hexdigest()
@@ -741,12 +745,13 @@ class SqliteStore(
                 (token, payload, iso(now)),
             )
 
-        await self._run(partial(_write, [save]))
+        await self._short(partial(_write, [save]))
         return token
 
     async def load_token(self, token: str) -> str | None:
         """The payload a token stands for, if any."""
-        rows = await self.fetch_all("SELECT payload FROM channel_tokens WHERE token = ?", (token,))
+        sql = "SELECT payload FROM channel_tokens WHERE token = ?"
+        rows = await self.fetch_short(sql, (token,))
         return str(rows[0][0]) if rows else None
 
     async def mark_stopped(self, user_key: str) -> None:
@@ -755,7 +760,7 @@ class SqliteStore(
         def stop(db: sqlite3.Connection) -> None:
             db.execute("UPDATE users SET stopped = 1 WHERE key = ?", (user_key,))
 
-        await self._run(partial(_write, [stop]))
+        await self._short(partial(_write, [stop]))
         cached = self.cache.get(user_key)
         if cached is not None:
             self.cache.put(user_key, (replace(cached[0], stopped=True), cached[1]))
@@ -860,7 +865,7 @@ class SqliteStore(
             )
             pushed.append((row[0], choices, labels))
 
-        await self._run(partial(_write, [sent]))
+        await self._short(partial(_write, [sent]))
         for user_key, choices, labels in pushed:
             cached = self.cache.get(user_key)
             if cached is not None and cached[1] is not None:
@@ -901,12 +906,12 @@ class SqliteStore(
                 ).rowcount
             )
 
-        await self._run(partial(_write, [failed]))
+        await self._short(partial(_write, [failed]))
         return changed[0] == 1
 
     async def get_outbox(self, outbox_id: str) -> OutboxRecord | None:
         """Load one outbox row."""
-        rows = await self.fetch_all(
+        rows = await self.fetch_short(
             f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ?",  # noqa: S608
             (outbox_id,),
         )

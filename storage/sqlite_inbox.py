@@ -88,6 +88,12 @@ class InboxStoreMixin:
     async def _write_ops(self, ops: list[Any]) -> None:
         raise NotImplementedError
 
+    async def fetch_short(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    async def _write_short(self, ops: list[Any]) -> None:
+        raise NotImplementedError
+
     async def _commit(self, ops: Sequence[Op]) -> None:
         raise NotImplementedError
 
@@ -98,7 +104,7 @@ class InboxStoreMixin:
 
     async def pending_inbound(self, after: int, limit: int) -> list[InboxRow]:
         """Stored inbounds not yet handled, oldest first, with an id above `after`."""
-        rows = await self.fetch_all(
+        rows = await self.fetch_short(
             "SELECT id, channel, payload FROM inbox WHERE id > ? ORDER BY id LIMIT ?",
             (after, limit),
         )
@@ -111,7 +117,7 @@ class InboxStoreMixin:
             db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in inbox_ids])
 
         if inbox_ids:
-            await self._write_ops([delete])
+            await self._write_short([delete])
         if self.checkpoint_after_inbox:
             # Someone was forgotten: the zeroed inbox rows reach the database file now.
             self.checkpoint_after_inbox = False
@@ -146,7 +152,7 @@ class InboxStoreMixin:
             )
 
         if outbox_ids:
-            await self._write_ops([release])
+            await self._write_short([release])
 
     async def reply_done(self, outbox_id: str, now: datetime, platform_id: str | None) -> None:
         """A held reply went (or can never go): its row goes, unless it may be a duplicate.
@@ -173,7 +179,7 @@ class InboxStoreMixin:
         def mark(db: sqlite3.Connection) -> None:
             db.execute("UPDATE outbox SET uncertain = 1 WHERE id = ?", (outbox_id,))
 
-        await self._write_ops([mark])
+        await self._write_short([mark])
 
     async def possible_duplicates(self, kind: str | None = None, prefix: str | None = None) -> int:
         """Rows sent after an attempt whose outcome was unknown: each may have arrived twice."""
