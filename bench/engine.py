@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiosqlite
 
+from bot import heap
 from complaints.lifecycle import Status, next_status
 from complaints.reference import new_reference
 from content.pack import load_pack
@@ -61,6 +62,7 @@ async def run(users: int, concurrency: int, db: Path, words: float = 0.0) -> tup
     pack = load_pack()
     store = await SqliteStore.open(db)
     engine = Engine(store, lambda: pack)
+    heap.settle()  # as `civicbot run` does once started
     rng = random.Random(7)
     scripts = {f"u{i}": script(rng) for i in range(users)}
     latencies: list[float] = []
