@@ -588,8 +588,8 @@ class SqliteStore(
         db = await aiosqlite.connect(target, isolation_level=None, check_same_thread=False)
         try:
             # aiosqlite has no public way to run a function on its thread; its own methods use
-            # `_execute`, and so do we, to keep one hand-off per unit of work. The tests cover
-            # it, and pyproject caps the aiosqlite version.
+            # `_execute`, and so do we, to run long work there in one hand-off. The tests
+            # cover it, and pyproject caps the aiosqlite version.
             raw: sqlite3.Connection = db._conn
             store = cls(db, raw, target, cache_size)
             await store._run(_configure)  # leaves the busy timeout at 0, for the loop
