@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) bench/stats.py
 	$(PY) bench/campaign.py
 	$(PY) bench/audio.py
+	$(PY) bench/scale.py
 
 check-content: $(STAMP)
 	$(PY) -m bot content check

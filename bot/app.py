@@ -12,7 +12,7 @@ from bot.settings import Settings
 from bot.store import open_store
 from content.pack import ContentPack, PackError, load_pack
 from handlers.engine import EngineSettings, utc_now
-from storage.sqlite import SqliteStore
+from storage.ports import Store
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class App:
     """What every channel needs."""
 
     settings: Settings
-    store: SqliteStore
+    store: Store
     packs: PackHolder
     engine: MeteredEngine
 

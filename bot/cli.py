@@ -324,11 +324,14 @@ async def _run(settings: object) -> int:
         return await _chat(settings, jsonl=False, user="local")
     from bot.app import build_app
     from bot.runner import run_channels
+    from bot.store import postgres_url
     from storage.sqlite_lock import AlreadyRunning, WriterLock
 
-    lock = WriterLock(settings.db)
+    # One writer per SQLite file; PostgreSQL takes any number of processes (and has no file).
+    lock = WriterLock(settings.db) if postgres_url(settings.db) is None else None
     try:
-        lock.acquire()
+        if lock is not None:
+            lock.acquire()
     except AlreadyRunning as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -339,4 +342,5 @@ async def _run(settings: object) -> int:
         finally:
             await app.close()
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()

@@ -1,10 +1,12 @@
 """The durable inbox: what platforms send is stored first, then handled by a pump.
 
 A channel stores each inbound (`store_inbound`) before it tells the platform it was received.
-The pump hands stored inbounds to the channel's handler in the order they arrived and forgets
-them once handled; after a crash it starts again from what is left. A turn's replies are
-outbox rows written in the turn's own transaction (`DurableTurns`), held by this process for
-an immediate send, and sent by the delivery worker if this process dies first.
+The pump leases stored inbounds under its own name, hands them to the channel's handler in
+the order they arrived and forgets them once handled; it renews its leases while handling, so
+a lease lapses only when its process dies, and then another process's pump (or this one after
+a restart) takes the rows. A turn's replies are outbox rows written in the turn's own
+transaction (`DurableTurns`), held by this process for an immediate send, and sent by the
+delivery worker if this process dies first.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,18 +23,20 @@ from typing import Any
 from bot.delivery import SendError
 from handlers.engine import Engine, pseudonym, utc_now
 from handlers.messages import Inbound, Reply
-from storage.ports import Transaction
+from storage.ports import InboxStore, Store, Transaction
 from storage.records import NewOutboxMessage
-from storage.sqlite import SqliteStore, SqliteTransaction
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str], Awaitable[None]]
 Send = Callable[[str, Reply], Awaitable[str | None]]
 # How long a turn's reply rows stay with this process before the delivery worker may take
-# them; a restart releases them at once (one writer per file, so nobody else holds them).
+# them (on SQLite a restart releases them at once: one writer per file).
 HOLD_SECONDS = 120.0
 SETTLE_SECONDS = 10.0
+# How long a stored inbound stays with the pump that leased it; renewed while it is handled,
+# so that only a dead process's rows lapse, and are taken over this long after.
+LEASE_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +55,7 @@ class DurableTurns:
     def __init__(
         self,
         engine: Engine,
-        store: SqliteStore,
+        store: Store,
         channel: str,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -58,6 +63,10 @@ class DurableTurns:
         self._store = store
         self._channel = channel
         self._clock = clock
+        # The name on the reply rows this process holds: only it may give them back.
+        self._owner = uuid.uuid4().hex
+        # How long another process leaves those rows alone (longer than any send takes).
+        self.hold_seconds = HOLD_SECONDS
 
     async def handle(
         self, inbound: Inbound, route: Callable[[Reply], Reply | None] | None = None
@@ -68,7 +77,6 @@ class DurableTurns:
         offered: list[list[Reply]] = []
 
         def before_commit(tx: Transaction, replies: list[Reply]) -> None:
-            assert isinstance(tx, SqliteTransaction)
             offered.append(replies)
             now = self._clock()
             for position, original in enumerate(replies):
@@ -88,7 +96,7 @@ class DurableTurns:
                 )
                 # The outbox sends in the order of these moments: keep them apart, all due now.
                 due = now - timedelta(microseconds=len(replies) - position)
-                outbox_id = tx.enqueue_held(message, due, HOLD_SECONDS)
+                outbox_id = tx.enqueue_held(message, due, self.hold_seconds, self._owner)
                 held.append(Held(outbox_id, chat, reply, channel))
 
         replies = await self._engine.handle(inbound, before_commit=before_commit)
@@ -145,27 +153,34 @@ class DurableTurns:
                 await self._store.reply_done(item.outbox_id, self._clock(), platform_id)
 
     async def _release(self, items: list[Held]) -> None:
-        await self._store.release_outbox([i.outbox_id for i in items if i.outbox_id is not None])
+        ids = [i.outbox_id for i in items if i.outbox_id is not None]
+        await self._store.release_outbox(ids, owner=self._owner)
 
 
 class InboxPump:
-    """Hands stored inbounds to their channel's handler, in order, and forgets handled ones."""
+    """Leases stored inbounds and hands them to their channel's handler, in order."""
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: InboxStore,
         handlers: Mapping[str, Handler],
         *,
         concurrency: int = 64,
         batch: int = 256,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._handlers = dict(handlers)
         self._gate = asyncio.Semaphore(concurrency)
-        self._batch = batch
+        self._batch = batch  # at most this many rows leased and not yet handled
+        self._clock = clock
+        self._owner = uuid.uuid4().hex
+        # After this long without a renewal (its process died) another pump takes a row.
+        self.lease_seconds = LEASE_SECONDS
         self._wake = asyncio.Event()
-        self._last = 0
+        self._leased: set[int] = set()
         self._done: list[int] = []
+        self._renewed_at = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
@@ -191,7 +206,7 @@ class InboxPump:
         deadline = loop.time() + SETTLE_SECONDS
         while loop.time() < deadline:
             idle = not self._tasks and not self._done
-            if idle and not await self._store.pending_inbound(self._last, 1):
+            if idle and not await self._store.inbound_left(list(self._handlers)):
                 return
             self.poke()
             await asyncio.sleep(0.005)
@@ -205,18 +220,31 @@ class InboxPump:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Start handling what was stored since the last look; return how many rows."""
+        """Lease what is free (up to the room left) and start handling it; return how many."""
         await self._forget_done()
-        rows = await self._store.pending_inbound(self._last, self._batch)
+        await self._renew()
+        room = self._batch - len(self._leased)
+        if room <= 0 or not self._handlers:
+            return 0
+        rows = await self._store.lease_inbound(
+            list(self._handlers), self._owner, self._clock(), room, self.lease_seconds
+        )
         for row in rows:
-            self._last = row.id
-            handler = self._handlers.get(row.channel)
-            if handler is None:
-                continue  # a channel not configured in this run: kept for a run that has it
-            task = asyncio.create_task(self._handle(row.id, handler, row.payload))
+            self._leased.add(row.id)
+            task = asyncio.create_task(
+                self._handle(row.id, self._handlers[row.channel], row.payload)
+            )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(rows)
+
+    async def _renew(self) -> None:
+        # A third of the lease: two renewals may fail before another process takes the rows.
+        loop = asyncio.get_running_loop()
+        if self._leased and loop.time() - self._renewed_at >= self.lease_seconds / 3:
+            self._renewed_at = loop.time()
+            until = self._clock() + timedelta(seconds=self.lease_seconds)
+            await self._store.renew_inbound(list(self._leased), self._owner, until)
 
     async def _handle(self, row_id: int, handler: Handler, payload: str) -> None:
         async with self._gate:
@@ -236,14 +264,16 @@ class InboxPump:
             except Exception:
                 self._done.extend(done)
                 raise
+            self._leased.difference_update(done)
 
     async def run_forever(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """Pump until `stop`; then let handlings in progress finish."""
         while not stop.is_set():
             self._wake.clear()
             try:
-                if await self.run_once() >= self._batch:
-                    continue
+                # All free rows were leased, or there is no room until a handling ends (it
+                # wakes the loop): either way, wait.
+                await self.run_once()
             except Exception:
                 log.exception("inbox pump error")
             with contextlib.suppress(TimeoutError):

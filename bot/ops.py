@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
@@ -13,17 +13,9 @@ from prometheus_client.exposition import generate_latest
 
 from handlers.engine import BeforeCommit, Engine
 from handlers.messages import Inbound, Reply
-from storage.migrations import load_migrations
+from storage.ports_ops import OpsStore
 
 log = logging.getLogger(__name__)
-
-
-class Queryable(Protocol):
-    """The one read the operator endpoints need from a store."""
-
-    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a read query."""
-        ...
 
 
 class Metrics:
@@ -64,26 +56,16 @@ class Metrics:
             registry=self.registry,
         )
 
-    async def refresh(self, store: Queryable) -> None:
+    async def refresh(self, store: OpsStore) -> None:
         """Read the database-backed gauges: what every process of a deployment would report."""
         self.outbox.clear()
-        for kind, state, count in await store.fetch_all(
-            "SELECT kind, state, COUNT(*) FROM outbox GROUP BY kind, state"
-        ):
+        for kind, state, count in await store.outbox_depth():
             self.outbox.labels(kind=kind, state=state).set(count)
         self.failures.clear()
-        for error, count in await store.fetch_all(
-            "SELECT last_error, COUNT(*) FROM outbox "
-            "WHERE state IN ('failed', 'dead') AND last_error IS NOT NULL GROUP BY last_error"
-        ):
-            self.failures.labels(reason=failure_reason(str(error))).inc(count)
+        for error, count in await store.delivery_failures():
+            self.failures.labels(reason=failure_reason(error)).inc(count)
         self.campaign.clear()
-        # A campaign row's dedupe key is 'campaign:NAME:USER_KEY' (migration 0007).
-        for name, state, count in await store.fetch_all(
-            "SELECT substr(dedupe_key, 10, instr(substr(dedupe_key, 10), ':') - 1), state, "
-            "COUNT(*) FROM outbox WHERE kind = 'campaign' AND dedupe_key LIKE 'campaign:%' "
-            "GROUP BY 1, 2"
-        ):
+        for name, state, count in await store.campaign_states():
             self.campaign.labels(campaign=name, state=state).set(count)
 
 
@@ -115,22 +97,15 @@ class MeteredEngine(Engine):
         return replies
 
 
-async def schema_state(store: Queryable) -> tuple[int, int]:
+async def schema_state(store: OpsStore) -> tuple[int, int]:
     """The highest migration applied to the database and the highest this code ships."""
-    await store.fetch_all("SELECT 1")  # raises when the database cannot be reached
-    try:
-        rows = await store.fetch_all("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-    except Exception:
-        rows = []  # a database never migrated has no migrations table yet
-    applied = int(rows[0][0]) if rows else 0
-    shipped = max((m.version for m in load_migrations()), default=0)
-    return applied, shipped
+    return await store.schema_versions()
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def ops_routes(store: Queryable, metrics: Metrics) -> list[tuple[str, Handler]]:
+def ops_routes(store: OpsStore, metrics: Metrics) -> list[tuple[str, Handler]]:
     """The GET routes of /healthz, /readyz and /metrics."""
 
     async def healthz(_: web.Request) -> web.Response:
@@ -163,7 +138,7 @@ def ops_routes(store: Queryable, metrics: Metrics) -> list[tuple[str, Handler]]:
     return [("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics_page)]
 
 
-def add_ops_routes(app: web.Application, store: Queryable, metrics: Metrics) -> None:
+def add_ops_routes(app: web.Application, store: OpsStore, metrics: Metrics) -> None:
     """Serve the operator endpoints on the bot's web server."""
     for path, handler in ops_routes(store, metrics):
         app.router.add_get(path, handler)

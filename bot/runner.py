@@ -18,11 +18,15 @@ from aiohttp import web
 from bot import heap
 from bot.app import App
 from bot.campaigns.schedule import QuietHours
+from bot.channels.rate import SharedRate
 from bot.delivery import DeliveryWorker, RetryPolicy, Sender
+from bot.leader import Leadership, Work
 from bot.open311.routes import add_open311_routes
 from bot.ops import add_ops_routes
+from bot.store import postgres_url
 from handlers.complaints.deadlines import reroute_undelivered
 from handlers.engine import utc_now
+from storage.ports_deploy import DeploymentStore
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +40,16 @@ def webhook_secret(token: str, configured: str | None) -> str:
     return hmac.new(token.encode(), b"civicbot-telegram-webhook", hashlib.sha256).hexdigest()[:48]
 
 
+def shared_budget(app: App) -> DeploymentStore | None:
+    """The store whose rate buckets several processes share, or None for one process."""
+    store: object = app.store
+    if postgres_url(app.settings.db) is None or not isinstance(store, DeploymentStore):
+        return None  # one writer per SQLite file: the in-process buckets are the deployment's
+    return store
+
+
 async def _telegram(
-    app: App, web_app: web.Application, tasks: list[asyncio.Task[Any]], cleanups: list[Cleanup]
+    app: App, web_app: web.Application, leader_work: list[tuple[str, Work]], cleanups: list[Cleanup]
 ) -> Sender:
     # aiogram takes seconds to import: only here, when Telegram is configured.
     from bot.channels.telegram.channel import TelegramChannel, make_bot
@@ -46,14 +58,20 @@ async def _telegram(
     settings = app.settings
     assert settings.telegram_token is not None
     token = settings.telegram_token.get_secret_value()
+    budget = shared_budget(app)
     flood = FloodControl(
         settings.telegram_rate_global,
         settings.telegram_rate_chat,
         settings.telegram_rate_group_per_minute,
+        # The bot's id (the token's public half) names its budget; never the secret half.
+        shared=SharedRate(budget, f"telegram:{token.split(':')[0]}", settings.telegram_rate_global)
+        if budget is not None
+        else None,
     )
     channel = TelegramChannel(
         make_bot(token, settings.telegram_api_url), app.engine, app.store, flood
     )
+    channel.lease_for(settings.delivery_lease_seconds)
     cleanups.append(channel.close)
     await channel.start()
     if settings.telegram_webhook_url:
@@ -63,8 +81,9 @@ async def _telegram(
         await channel.set_webhook(settings.telegram_webhook_url, secret)
         log.info("telegram: webhook registered")
     else:
-        tasks.append(asyncio.create_task(channel.run_polling(), name="telegram-polling"))
-        log.info("telegram: long polling")
+        # Telegram serves one poller per bot: only the leader polls (webhooks run everywhere).
+        leader_work.append(("telegram polling", channel.run_polling))
+        log.info("telegram: long polling (in the leading process)")
     return channel.sender
 
 
@@ -78,6 +97,11 @@ async def _whatsapp(app: App, web_app: web.Application, cleanups: list[Cleanup])
         app.store,
         on_dead=lambda row: reroute_undelivered(app.store, app.packs.get(), utc_now(), row),
     )
+    budget = shared_budget(app)
+    if budget is not None:
+        scope = f"whatsapp:{app.settings.whatsapp_phone_id}"  # Meta's limit is the number's
+        channel.sender.share_rate(SharedRate(budget, scope, app.settings.whatsapp_rate))
+    channel.lease_for(app.settings.delivery_lease_seconds)
     cleanups.append(channel.close)
     await channel.start()
     channel.add_routes(web_app)
@@ -109,6 +133,12 @@ def _reload(app: App) -> None:
         heap.settle()
 
 
+def _deployment(app: App) -> DeploymentStore:
+    store: object = app.store
+    assert isinstance(store, DeploymentStore), "every store answers the deployment port"
+    return store
+
+
 async def run_channels(app: App) -> int:
     """Run until SIGINT or SIGTERM; SIGHUP reloads the content pack."""
     settings = app.settings
@@ -129,18 +159,21 @@ async def run_channels(app: App) -> int:
         random.SystemRandom(),
         settings.open311_jurisdiction,
     )
-    # This process holds the file's writer lock: rows leased by a process that died are
-    # free again now, counted as possible duplicates if they were in flight.
+    # Rows leased by a process that died are free again now (on SQLite, whose writer lock
+    # this process holds, all of them; on PostgreSQL those whose lease lapsed), counted as
+    # possible duplicates if they were in flight.
     released = await app.store.recover_outbox(utc_now())
     if released:
         log.warning("%d outbox message(s) left in flight by a previous run are due again", released)
+    # What runs once per deployment, in whichever process leads: the clocks, and polling.
+    leader_work: list[tuple[str, Work]] = [("timers", lambda until: _deadlines(app, until))]
     tasks: list[asyncio.Task[Any]] = []
     cleanups: list[Cleanup] = []
     senders: dict[str, Sender] = {}
     runner: web.AppRunner | None = None
     try:
         if "telegram" in settings.channels:
-            senders["telegram"] = await _telegram(app, web_app, tasks, cleanups)
+            senders["telegram"] = await _telegram(app, web_app, leader_work, cleanups)
         if "whatsapp" in settings.channels:
             senders["whatsapp"] = await _whatsapp(app, web_app, cleanups)
         worker = DeliveryWorker(
@@ -148,6 +181,7 @@ async def run_channels(app: App) -> int:
             senders,
             policy=RetryPolicy(settings.delivery_max_attempts, settings.delivery_backoff_seconds),
             clock=utc_now,
+            lease_seconds=settings.delivery_lease_seconds,
             on_dead=lambda row: reroute_undelivered(app.store, app.packs.get(), utc_now(), row),
             quiet_hours=QuietHours.parse(settings.quiet_hours),
             # Platforms redeliver within hours: older processed ids are pruned as the bot runs.
@@ -158,7 +192,8 @@ async def run_channels(app: App) -> int:
                 worker.run_forever(settings.delivery_interval_seconds, stop), name="delivery"
             )
         )
-        tasks.append(asyncio.create_task(_deadlines(app, stop), name="deadlines"))
+        leadership = Leadership(_deployment(app).leader_lock("civicbot-leader"), leader_work)
+        tasks.append(asyncio.create_task(leadership.run(stop), name="leadership"))
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
@@ -171,6 +206,10 @@ async def run_channels(app: App) -> int:
             await runner.cleanup()  # no new webhook requests
         for cleanup in cleanups:
             await cleanup()  # channels stop polling and finish the updates in progress
+        # The delivery loop and the leadership end on `stop`: the leader gives its lock back
+        # (a cancelled hand-back would leave its connection out of the pool at close).
+        if tasks:
+            await asyncio.wait(tasks, timeout=15)
         for task in tasks:
             task.cancel()
         for task in tasks:

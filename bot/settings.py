@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     delivery_interval_seconds: float = Field(default=2.0, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
     delivery_backoff_seconds: float = Field(default=30.0, gt=0)
+    # How long a process keeps a message it is sending before another process may take it
+    # (the rows of a process that died are sent by another one after this).
+    delivery_lease_seconds: float = Field(default=60.0, ge=1)
     inbound_retention_days: int = Field(default=7, ge=1)
     telegram_token: SecretStr | None = None
     # Webhook mode when set (the public HTTPS address of /telegram/webhook); polling otherwise.

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from storage.sqlite import SqliteStore
-
-log = logging.getLogger(__name__)
+    from storage.ports import Store
 
 # A URL that went through pathlib (settings and `--db` type it as a Path) lost one slash of its
 # '//': both spellings name the same PostgreSQL database.
@@ -24,20 +21,14 @@ def postgres_url(db: str | Path) -> str | None:
     return f"{match[1]}://{text[match.end() :]}" if match else None
 
 
-async def open_store(db: str | Path, *, migrate: bool = True) -> SqliteStore:
+async def open_store(db: str | Path, *, migrate: bool = True) -> Store:
     """Open the store `db` names (a SQLite path or a postgresql:// URL), migrating it."""
     url = postgres_url(db)
     if url is not None:
         # Imported here: asyncpg is needed only by deployments that name PostgreSQL.
         from storage.postgres.store import PostgresStore
 
-        log.warning(
-            "PostgreSQL store: the WhatsApp channel's 24-hour window and `civicbot campaign`"
-            " still send SQLite SQL through fetch_all; use SQLite for WhatsApp for now"
-        )
-        # Every port is implemented (storage.ports.Store); typed as the SQLite store while
-        # those callers still reach past the ports with SQLite SQL.
-        return cast("SqliteStore", await PostgresStore.open(url, migrate=migrate))
+        return await PostgresStore.open(url, migrate=migrate)
     # Imported here: commands that never touch the database start without aiosqlite.
     from storage.sqlite import SqliteStore
 

@@ -32,6 +32,28 @@ KEY_KINDS = ("article", "quiz", "safety", "barometer", "ui")
 
 State = Literal["draft", "approved", "rejected"]
 
+# The interface messages a person who cannot read meets on her way (`ui:KEY` recordings):
+# the first contact (bilingual: played to a newcomer whatever its language), the welcome, the
+# menu, the help, each prompt of a complaint, "not understood" and a quiz's result. A recording
+# reads the whole screen: the description prompt's one says too that a voice may be
+# recognised; where a message holds values (a score) it reads the fixed part, the digits stay
+# written. Other interface strings take no recording (content check refuses one).
+UI_VOICE_KEYS = (
+    "lang.first_contact",
+    "lang.welcome",
+    "menu.title",
+    "help.text",
+    "complaint.home",
+    "complaint.ask_category",
+    "complaint.ask_commune",
+    "complaint.ask_place",
+    "complaint.ask_description",
+    "complaint.ask_media",
+    "complaint.ask_consent",
+    "input.not_understood",
+    "quiz.result",
+)
+
 
 class AudioError(ValueError):
     """A file that is not a usable OGG/Opus voice note; `code` names why for the people."""

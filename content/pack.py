@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from content.audio import AudioIndex, check_index, parse_key
+from content.audio import UI_VOICE_KEYS, AudioIndex, check_index, parse_key
 from content.check import (
     check_barometer,
     check_pack_wording,
@@ -42,6 +42,8 @@ from content.strings import COMMANDS, Texts, flatten
 from content.text import fold
 
 BUNDLED_PACK = Path(__file__).parent / "packs" / "mali"
+# The key part of the safety recording that reads "read more" (the services that help).
+SAFETY_MORE = "more"
 M = TypeVar("M", bound=BaseModel)
 
 try:  # libyaml's parser is ten times faster where it is installed.
@@ -387,10 +389,25 @@ def key_exists(pack: ContentPack, key: str, lang: str) -> bool:
     if kind == "barometer" and len(rest) == 1:
         scorecard = pack.barometer
         return scorecard is not None and any(q.id == rest[0] for _, q in scorecard.questions())
-    if kind in ("ui", "safety") and len(rest) == 1:
-        name = rest[0] if kind == "ui" else f"safety.{rest[0]}"
-        return name in pack.texts.catalogs.get(pack.texts.fallback, {})
+    if kind == "ui" and len(rest) == 1:
+        # Only the messages that play a recording (a file for any other would never be heard).
+        return rest[0] in UI_VOICE_KEYS and rest[0] in pack.texts.catalogs.get(
+            pack.texts.fallback, {}
+        )
+    if kind == "safety" and len(rest) == 1:
+        return rest[0] in safety_keys(pack)
     return False
+
+
+def safety_keys(pack: ContentPack) -> tuple[str, ...]:
+    """The safety texts a recording may read: the help for each kind of danger, then 'more'.
+
+    `safety:KIND` reads what the bot answers to that danger (the opening, what to do now, the
+    numbers shown, the reminder to check them); `safety:more` reads where to find help.
+    """
+    if pack.safety is None:
+        return ()
+    return (*pack.safety.opening, SAFETY_MORE)
 
 
 def recordable(pack: ContentPack) -> dict[str, int]:
@@ -400,4 +417,6 @@ def recordable(pack: ContentPack) -> dict[str, int]:
         "article": sum(len(pack.pages(a, french)) for a in pack.articles.values()),
         "quiz": sum(len(q.questions) for q in pack.quizzes.values()),
         "barometer": len(pack.barometer.questions()) if pack.barometer else 0,
+        "safety": len(safety_keys(pack)),
+        "ui": sum(1 for key in UI_VOICE_KEYS if key_exists(pack, f"ui:{key}", french)),
     }

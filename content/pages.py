@@ -50,3 +50,23 @@ def paginate(body: str, limit: int = PAGE_LIMIT) -> list[str]:
     if current:
         pages.append(current)
     return pages or [""]
+
+
+def group_lines(lines: list[str], limit: int = PAGE_LIMIT) -> list[str]:
+    """Lines (a list of sources) put together into pages of at most `limit` characters.
+
+    A line is never split across pages; one longer than a page is cut like a paragraph.
+    """
+    pages: list[str] = []
+    current = ""
+    for line in lines:
+        for piece in _pieces(line, limit):
+            joined = f"{current}\n{piece}" if current else piece
+            if len(joined) > limit and current:
+                pages.append(current)
+                current = piece
+            else:
+                current = joined
+    if current:
+        pages.append(current)
+    return pages or [""]

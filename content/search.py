@@ -301,6 +301,8 @@ class Hit:
     article_id: str
     score: float
     coverage: float = 1.0
+    # The whole question is one of this article's keywords, and no other article's.
+    named: bool = False
 
 
 Outcome = Literal["confident", "uncertain", "none"]
@@ -313,7 +315,9 @@ def decide(hits: list[Hit]) -> Outcome:
         return "none"
     top = hits[0].score
     second = hits[1].score if len(hits) > 1 else 0.0
-    if top >= CONFIDENT and top - second >= CONFIDENT_MARGIN and hits[0].coverage >= SURE_COVERAGE:
+    # A close second does not make "mes droits" doubtful when only one article names it.
+    clear = top - second >= CONFIDENT_MARGIN or hits[0].named
+    if top >= CONFIDENT and clear and hits[0].coverage >= SURE_COVERAGE:
         return "confident"
     return "uncertain"
 
@@ -343,10 +347,15 @@ class SearchIndex:
         ids: list[str],
         weights: dict[str, dict[int, float]],
         phrases: list[list[str]],
+        keywords: dict[str, set[int]] | None = None,
     ) -> None:
         self._ids = ids
         self._postings = weights
         self._phrases = phrases
+        # Keyword phrases (as terms) declared by exactly one article: that article's name.
+        self._named = {
+            phrase: next(iter(docs)) for phrase, docs in (keywords or {}).items() if len(docs) == 1
+        }
         total = len(ids)
         self._idf = {
             term: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5))
@@ -366,6 +375,7 @@ class SearchIndex:
         ids = list(pack.articles)
         postings: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
         phrases: list[list[str]] = []
+        keywords: dict[str, set[int]] = defaultdict(set)
         for n, article in enumerate(pack.articles.values()):
             own: list[str] = []
             for field, text in _fields(article):
@@ -374,8 +384,10 @@ class SearchIndex:
                     postings[term][n] += FIELD_WEIGHTS[field]
                 if field in ("title", "keywords", "questions") and found:
                     own.append(" ".join(found))
+                if field == "keywords" and found:
+                    keywords[" ".join(found)].add(n)
             phrases.append(sorted(set(own)))
-        return cls(ids, {t: dict(p) for t, p in postings.items()}, phrases)
+        return cls(ids, {t: dict(p) for t, p in postings.items()}, phrases, keywords)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -438,6 +450,7 @@ class SearchIndex:
             return []
         candidates = sorted(scores, key=scores.__getitem__, reverse=True)[:MAX_CANDIDATES]
         normal = " ".join(words)
+        named = self._named.get(normal)
         mixed: list[Hit] = []
         for doc in candidates:
             field_score = scores[doc] / possible if possible else 0.0
@@ -447,6 +460,6 @@ class SearchIndex:
                 phrase = best_phrase[1] / 100 if best_phrase else 0.0
             score = MIX * min(field_score, 1.0) + (1 - MIX) * phrase
             coverage = covered[doc] / possible if possible else 0.0
-            mixed.append(Hit(self._ids[doc], score, min(coverage, 1.0)))
+            mixed.append(Hit(self._ids[doc], score, min(coverage, 1.0), doc == named))
         mixed.sort(key=lambda hit: hit.score, reverse=True)
         return mixed[:limit]

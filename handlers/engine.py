@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from content.pack import ContentPack
 from content.text import clean_input, fold
-from handlers.audio.play import AudioFlow
+from handlers.audio.play import PLAY, AudioFlow, say_with_voice
 from handlers.audio.record import RecordFlow
 from handlers.barometer.cso import BarometerCsoFlow
 from handlers.barometer.flow import BarometerFlow
@@ -33,8 +33,9 @@ from handlers.safety.detect import detect
 from handlers.safety.help import SafetyFlow, offer_help
 from handlers.search import SearchFlow, answer_chatter, chatter_kind
 from handlers.turn import Turn
-from handlers.typed.drafts import keep_drafts
+from handlers.typed.drafts import draft, keep_drafts
 from handlers.typed.screen import takes_free_text, typed_choice, zero_choice
+from handlers.typed.words import ROLES, words_of
 from storage.ports import DuplicateInbound, Session, StaleRecord, Store, Transaction
 from storage.records import ConversationRecord, UserRecord
 
@@ -289,14 +290,14 @@ class Engine:
         if turn.user.language is None and not (staff is not None and staff.works_in_groups):
             # A CSO member's buttons work before they ever chose a language (issue 16).
             if danger is not None:
-                offer_help(turn, danger)
+                await offer_help(turn, danger)
                 text = ""
             await self._first_contact(turn, text)
             return
         if danger is not None and self._expired(turn):
             turn.goto("menu", "main")
             turn.drafts.clear()
-            offer_help(turn, danger)
+            await offer_help(turn, danger)
             return
         if self._expired(turn):
             turn.notice = turn.t("conversation.expired")
@@ -317,13 +318,41 @@ class Engine:
         if inbound.choice is None and text and await self._typed(turn, text):
             return
         if danger is not None:
-            offer_help(turn, danger)
+            await offer_help(turn, danger)
             # At a step that takes free text (a description), the step carries on with it.
             if takes_free_text(turn):
                 await self._current(turn).on_text(turn, self._router, text)
             return
-        if inbound.choice is None and (chatter := chatter_kind(turn, text)):
+        chatter = chatter_kind(turn, text) if inbound.choice is None else None
+        # At a step that waits for text, "oui", "non" or "ok" may be the answer (to a CSO).
+        if chatter is not None and (chatter == "confused" or not takes_free_text(turn)):
             await answer_chatter(turn, self._router, chatter)
+            return
+        complaints = self._router.get("complaint")
+        if (
+            inbound.choice is None
+            and isinstance(complaints, ComplaintFlow)
+            and " ".join(words_of(text)) in ROLES["cancel"]
+            and complaints.cancel_kept(turn)
+        ):
+            return
+        # "continuer" typed after a detour goes back to the kept draft, as "reprendre" does.
+        if (
+            inbound.choice is None
+            and " ".join(words_of(text)) in ROLES["continue"]
+            and not takes_free_text(turn)
+            and await self._resume_draft(turn)
+        ):
+            return
+        # "suite" or "continuer" where nothing follows: say so and draw the screen again; a
+        # search for the word found unrelated articles.
+        if (
+            inbound.choice is None
+            and " ".join(words_of(text)) in ROLES["next"] | ROLES["continue"]
+            and not takes_free_text(turn)
+        ):
+            turn.say(turn.t("chatter.no_next"))
+            await self._router.show(turn)
             return
         if inbound.choice is None and (code := language_named(turn.pack, text)):
             await self._router.flows["lang"].on_choice(turn, self._router, f"lang:{code}")
@@ -346,7 +375,10 @@ class Engine:
                 await flow.show(turn, self._router)
         elif not fold(text):
             # Empty, blank, or only emoji and punctuation: nothing to act on.
-            turn.say(turn.t("input.empty" if not text else "input.not_understood"))
+            if text:
+                await self._not_understood(turn)
+            else:
+                turn.say(turn.t("input.empty"))
             await self._router.show(turn)
         else:
             flow = self._current(turn)
@@ -376,9 +408,14 @@ class Engine:
         # The first message counts: a question or a code sent before the language is chosen
         # is kept (until the next message only) and answered once the language is known.
         pending = first_message(turn, text, choice)
+        if choice is not None and choice.startswith(PLAY):
+            # "Écouter" on the language prompt plays it; the prompt stays the current screen.
+            audio = self._router.flows["audio"]
+            if await audio.on_choice(turn, self._router, choice):
+                return
         if choice is None or not choice.startswith("lang:"):
             if isinstance(language, LanguageFlow):
-                language.ask(turn, pending)
+                await language.ask(turn, pending)
             else:
                 await language.show(turn, self._router)
             return
@@ -393,7 +430,7 @@ class Engine:
             await self._router.show_menu(turn)
         elif command == "help":
             turn.goto("menu", "main")
-            turn.say(help_text(turn), [back_to_menu(turn)])
+            await say_with_voice(turn, "ui:help.text", help_text(turn), [back_to_menu(turn)])
         elif command == "language":
             await self._router.flows["lang"].show(turn, self._router)
         elif command == "stop" and isinstance(privacy, PrivacyFlow):
@@ -401,7 +438,7 @@ class Engine:
         elif command == "resume" and isinstance(privacy, PrivacyFlow):
             if turn.user.stopped:
                 await privacy.resume(turn)
-            else:
+            elif not await self._resume_draft(turn):
                 await self._router.show_menu(turn)
         elif command == "forget":
             await privacy.show(turn, self._router)
@@ -409,6 +446,16 @@ class Engine:
             await self._router.start(turn, command)
         elif command == "mine":
             await self._choice(turn, "complaint:mine")
+
+    async def _resume_draft(self, turn: Turn) -> bool:
+        """`reprendre` or `continuer` after a detour: back to the complaint draft, if kept."""
+        kept = draft(turn, "complaint")
+        flow = self._router.get("complaint")
+        if kept is None or flow is None:
+            return False
+        turn.goto("complaint", kept[0], kept[1])
+        await flow.show(turn, self._router)
+        return True
 
     async def _typed(self, turn: Turn, text: str) -> bool:
         """Typed words that name a choice on the current screen act as that choice."""
@@ -443,8 +490,13 @@ class Engine:
         name = self._router.free_text
         flow = self._router.get(name) if name else None
         if flow is None or not await flow.on_text(turn, self._router, text):
-            turn.say(turn.t("input.not_understood"))
+            await self._not_understood(turn)
             await self._router.show_menu(turn)
+
+    async def _not_understood(self, turn: Turn) -> None:
+        # Heard by listeners only: the screen just below offers its own "Écouter".
+        text = turn.t("input.not_understood")
+        await say_with_voice(turn, "ui:input.not_understood", text, offer=False)
 
     def _finish(self, turn: Turn) -> list[Reply]:
         replies = turn.replies

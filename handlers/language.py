@@ -6,8 +6,10 @@ from functools import lru_cache
 
 from content.pack import ContentPack
 from content.text import fold
+from handlers.audio.play import say_with_voice
 from handlers.flow import Flow, Router
 from handlers.messages import Choice
+from handlers.search import chatter_kind
 from handlers.turn import Turn
 
 
@@ -19,16 +21,19 @@ class LanguageFlow(Flow):
 
     async def show(self, turn: Turn, router: Router) -> None:
         """Offer every language of the pack, each named in itself."""
-        self.ask(turn, None)
+        await self.ask(turn, None)
 
-    def ask(self, turn: Turn, pending: str | None) -> None:
+    async def ask(self, turn: Turn, pending: str | None) -> None:
         """Offer the languages, keeping a first message to answer once one is chosen."""
         turn.goto("lang", "choose", {"first": pending} if pending else None)
-        key = "lang.choose" if turn.user.language else "lang.first_contact"
-        turn.say(
-            turn.t(key),
-            [Choice(f"lang:{lang.code}", lang.name) for lang in turn.pack.manifest.languages],
-        )
+        choices = [Choice(f"lang:{lang.code}", lang.name) for lang in turn.pack.manifest.languages]
+        if turn.user.language:
+            turn.say(turn.t("lang.choose"), choices)
+        else:
+            # Someone who cannot read the greeting can hear it (recorded in both languages).
+            await say_with_voice(
+                turn, "ui:lang.first_contact", turn.t("lang.first_contact"), choices
+            )
 
     async def on_choice(self, turn: Turn, router: Router, choice: str) -> bool:
         """Keep the language and go on to the menu."""
@@ -38,7 +43,10 @@ class LanguageFlow(Flow):
         first = turn.user.language is None
         pending = turn.data.get("first") if turn.flow == "lang" else None
         turn.update_user(language=code)
-        turn.say(turn.t("lang.welcome" if first else "lang.changed"))
+        if first:
+            await say_with_voice(turn, "ui:lang.welcome", turn.t("lang.welcome"))
+        else:
+            turn.say(turn.t("lang.changed"))
         if first and pending:
             # The engine answers the first message now; the menu would only be in the way.
             turn.goto("menu", "main")
@@ -73,8 +81,12 @@ def _names(languages: tuple[tuple[str, str], ...]) -> dict[str, str]:
 
 def first_message(turn: Turn, text: str, choice: str | None) -> str | None:
     """A newcomer's message worth answering after the language prompt (a question, a code)."""
-    if turn.flow == "lang" and "first" in turn.data and (choice or "").startswith("lang:"):
-        return str(turn.data["first"])
+    kept = turn.data.get("first") if turn.flow == "lang" else None
+    if kept is not None and (choice or "").startswith("lang:"):
+        return str(kept)
+    if choice is None and chatter_kind(turn, text) is not None:
+        # "ok", "g pa compri" after a question: the question is still the one to answer.
+        return str(kept) if kept is not None else None
     if choice is not None or not fold(text) or text.isdigit():
         return None
     entry = turn.inbound.entry
@@ -86,5 +98,5 @@ def first_message(turn: Turn, text: str, choice: str | None) -> str | None:
     if folded in table or turn.pack.texts.command_for(text) is not None:
         return None
     if all(word in table for word in folded.split()):
-        return None
+        return str(kept) if kept is not None else None
     return text[:500]

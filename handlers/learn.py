@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from content.pages import group_lines
 from content.schema import Article
 from handlers.audio.play import say_with_voice
 from handlers.flow import Flow, Router
@@ -28,9 +29,22 @@ class LearnFlow(Flow):
 
     async def start(self, turn: Turn, router: Router) -> None:
         """Show the themes."""
-        await self.show(turn, router)
+        await self._themes(turn)
 
     async def show(self, turn: Turn, router: Router) -> None:
+        """Draw again the page or theme the person was reading ("ok", "g pa compri", "99")."""
+        data = turn.data
+        article = turn.pack.articles.get(str(data.get("article", "")))
+        if turn.step == "article" and article is not None:
+            page = data.get("page")
+            page = page if isinstance(page, int) else 1
+            await self.open(turn, router, article, page, again=True)
+        elif turn.step == "theme" and turn.pack.theme(str(data.get("theme", ""))):
+            await self._theme(turn, str(data["theme"]))
+        else:
+            await self._themes(turn)
+
+    async def _themes(self, turn: Turn) -> None:
         """The list of themes."""
         turn.goto("learn", "themes")
         pack = turn.pack
@@ -52,7 +66,7 @@ class LearnFlow(Flow):
         parts = choice.split(":")
         kind = parts[1] if len(parts) > 1 else ""
         if kind == "themes":
-            await self.show(turn, router)
+            await self._themes(turn)
             return True
         target = parts[2] if len(parts) > 2 else ""
         if kind == "theme" and turn.pack.theme(target):
@@ -68,7 +82,8 @@ class LearnFlow(Flow):
         elif kind == "related":
             self._related(turn, article)
         elif kind == "sources":
-            self._sources(turn, article)
+            page = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else 1
+            self._sources(turn, article, page)
         else:
             return False
         return True
@@ -92,13 +107,15 @@ class LearnFlow(Flow):
             + [Choice("learn:themes", turn.t("learn.themes")), back_to_menu(turn)],
         )
 
-    async def open(self, turn: Turn, router: Router, article: Article, page: int = 1) -> None:
-        """Show one page of an article with what can follow it."""
+    async def open(
+        self, turn: Turn, router: Router, article: Article, page: int = 1, again: bool = False
+    ) -> None:
+        """Show one page of an article with what can follow it (`again`: drawn once more)."""
         pack = turn.pack
         pages = pack.pages(article, turn.lang)
         page = min(max(page, 1), len(pages))
         turn.goto("learn", "article", {"article": article.id, "page": page})
-        if page == 1:
+        if page == 1 and not again:
             turn.tx.record_read(turn.user.key, article.id, turn.now)
         title = pack.pick(article.title, turn.lang)
         text = f"{title}\n\n{pages[page - 1]}" if page == 1 else pages[page - 1]
@@ -125,7 +142,7 @@ class LearnFlow(Flow):
         choices.append(Choice(f"learn:theme:{article.theme}", turn.t("learn.back_theme")))
         choices.append(back_to_menu(turn))
         # A recording for people who read little, sent with the first page.
-        audio = pack.pick(article.audio, turn.lang) if page == 1 else ""
+        audio = pack.pick(article.audio, turn.lang) if page == 1 and not again else ""
         if audio:
             turn.replies.append(Reply(text="", media=Media("audio", audio)))
         await say_with_voice(turn, f"article:{article.id}:{page}", text, choices)
@@ -142,7 +159,8 @@ class LearnFlow(Flow):
             ],
         )
 
-    def _sources(self, turn: Turn, article: Article) -> None:
+    def _sources(self, turn: Turn, article: Article, page: int = 1) -> None:
+        """The article's sources, in pages no heavier than an article's page."""
         lines = [turn.t("learn.sources_intro")]
         for source in article.sources:
             line = f"• {source.title}"
@@ -159,13 +177,21 @@ class LearnFlow(Flow):
         ]
         basis = ", ".join(turn.t(f"learn.basis_{k}") for k in kinds) or turn.t("learn.basis_none")
         date = article.reviewed_on.strftime("%d/%m/%Y")
-        lines.append(turn.t("learn.reviewed_on", basis=basis, date=date))
+        footer = [turn.t("learn.reviewed_on", basis=basis, date=date)]
         if kinds == ["press"]:
-            lines.append(turn.t("learn.press_only"))
-        turn.say(
-            "\n".join(lines),
-            [
-                Choice(f"learn:article:{article.id}", turn.t("learn.back_article")),
-                back_to_menu(turn),
-            ],
-        )
+            footer.append(turn.t("learn.press_only"))
+        # The intro stays with the first source and the review note with the last one.
+        lines[-1] = "\n".join([lines[-1], *footer])
+        lines[:2] = ["\n".join(lines[:2])]
+        pages = group_lines(lines)
+        page = min(max(page, 1), len(pages))
+        text = pages[page - 1]
+        choices: list[Choice] = []
+        if len(pages) > 1:
+            text += "\n\n" + turn.t("learn.page", page=page, total=len(pages))
+        if page < len(pages):
+            next_page = f"learn:sources:{article.id}:{page + 1}"
+            choices.append(Choice(next_page, turn.t("learn.next")))
+        choices.append(Choice(f"learn:article:{article.id}", turn.t("learn.back_article")))
+        choices.append(back_to_menu(turn))
+        turn.say(text, choices)

@@ -52,7 +52,9 @@ class MenuFlow(Flow):
             if choice == choice_id:
                 if flow == "help":
                     turn.goto("menu", "main")
-                    turn.say(help_text(turn), [back_to_menu(turn)])
+                    await say_with_voice(
+                        turn, "ui:help.text", help_text(turn), [back_to_menu(turn)]
+                    )
                 else:
                     await router.start(turn, flow)
                 return True

@@ -94,7 +94,17 @@ class Choice:
 
 # Reply fields stored in the outbox payload under their own JSON key (the same keys as the
 # free `extra` dict used before, so rows written by earlier versions still read back).
-_TYPED = ("only_for", "edit_of", "open_private", "open_private_label", "template", "complaint")
+_TYPED = (
+    "only_for",
+    "edit_of",
+    "open_private",
+    "open_private_label",
+    "template",
+    "complaint",
+    "media_from",
+    "media_fallback",
+    "media_gone",
+)
 _JSON_KEYS = {"template": "whatsapp_template"}
 
 
@@ -105,8 +115,11 @@ class Reply:
     Typed fields say what channels need: `only_for` (a group member who alone sees it),
     `edit_of` (the outbox row whose message this one replaces), `open_private` and its label
     (a button that opens the private chat), `template` (the WhatsApp template to use outside
-    the 24-hour window), `complaint` and `partner` (what a CSO forward is about). `extra`
-    keeps anything else a channel stored in the payload.
+    the 24-hour window), `complaint` and `partner` (what a CSO forward is about),
+    `media_from` (the other platform whose id `media.ref` is: the channel downloads it and
+    sends the bytes), `media_fallback` (what to say instead when that media cannot be
+    carried to this platform) and `media_gone` (what to say when its platform no longer has
+    it). `extra` keeps anything else a channel stored in the payload.
     """
 
     text: str
@@ -124,6 +137,9 @@ class Reply:
     template: str | None = None
     complaint: str | None = None
     partner: str | None = None
+    media_from: str | None = None
+    media_fallback: str | None = None
+    media_gone: str | None = None
 
     def __post_init__(self) -> None:
         # Code that still passes these in `extra` gets the typed field all the same.

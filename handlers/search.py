@@ -100,6 +100,8 @@ class SearchFlow(Flow):
 ACKNOWLEDGE = frozenset(
     {"ok", "okay", "oki", "okk", "okey", "k", "bon", "ah ok", "ok ok", "dac", "dacc", "entendu"}
     | {"ca marche", "cool", "o ka nyi", "a ka nyi", "a ye"}
+    # A yes or a no that nothing on the screen asked for: the screen again, not a search.
+    | {"oui", "ouais", "ouai", "ouii", "wi", "non", "nan", "nn", "owo", "awo", "ayi"}
 )
 CONFUSED = frozenset(
     {"quoi", "hein", "comment", "je suis perdu", "je suis perdue", "perdu", "perdue"}

@@ -33,3 +33,17 @@ class AudioTransaction(Protocol):
     ) -> None:
         """Await a recording of (key, language, partner) from a member, or stop awaiting it."""
         ...
+
+
+class AudioUploads(Protocol):
+    """Platform ids of voice notes already uploaded, shared by every sender of a deployment."""
+
+    async def uploaded_audio(self, channel: str, digest: str) -> tuple[str, datetime] | None:
+        """The platform id of a file already uploaded to this channel, and when."""
+        ...
+
+    async def save_uploaded_audio(
+        self, channel: str, digest: str, remote_id: str, now: datetime
+    ) -> None:
+        """Keep the platform id of an uploaded file."""
+        ...

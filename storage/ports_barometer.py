@@ -16,6 +16,10 @@ class BarometerTransaction(Protocol):
         """A round by id."""
         ...
 
+    def save_barometer_round(self, record: BarometerRound) -> None:
+        """Insert or replace a whole round (an operator's `civicbot barometer`, test seeds)."""
+        ...
+
     async def open_barometer_rounds(self) -> list[BarometerRound]:
         """Rounds taking answers now, oldest first."""
         ...

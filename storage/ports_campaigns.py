@@ -31,6 +31,10 @@ class CampaignStore(Protocol):
         """A campaign by name."""
         ...
 
+    async def campaign_definition(self, name: str) -> str | None:
+        """The campaign file's content as recorded when it was first sent."""
+        ...
+
     async def begin_campaign(
         self, name: str, digest: str, definition: str, now: datetime
     ) -> CampaignRecord:

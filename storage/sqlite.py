@@ -46,6 +46,7 @@ from storage.records import (
     from_iso,
     iso,
 )
+from storage.screens import pushed_screen, screen_columns, screen_items
 from storage.sqlite_audio import AudioStoreMixin, AudioTransactionMixin
 from storage.sqlite_barometer import BarometerStoreMixin, BarometerTransactionMixin
 from storage.sqlite_campaigns import CampaignStoreMixin
@@ -56,10 +57,14 @@ from storage.sqlite_complaints import (
 )
 from storage.sqlite_cso_inbox import CsoInboxTransactionMixin
 from storage.sqlite_inbox import InboxStoreMixin, InboxTransactionMixin, inbox_key
+from storage.sqlite_leader import LeaderStoreMixin
 from storage.sqlite_link import LinkCodeTransactionMixin
 from storage.sqlite_open311 import Open311StoreMixin
+from storage.sqlite_ops import OpsStoreMixin
 from storage.sqlite_quiz import QuizStoreMixin, QuizTransactionMixin
+from storage.sqlite_rate import RateStoreMixin
 from storage.sqlite_stats import StatsStoreMixin
+from storage.sqlite_window import WindowStoreMixin
 
 log = logging.getLogger(__name__)
 
@@ -117,39 +122,14 @@ def _conversation(row: Sequence[Any]) -> ConversationRecord:
         flow=row[1],
         step=row[2],
         data=json.loads(row[3]),
-        **_screen_columns(json.loads(row[4])),
+        **screen_columns(json.loads(row[4])),
         updated_at=from_iso(row[5]),
     )
 
 
-def _screen_columns(screen: list[Any]) -> dict[str, Any]:
-    """Choice ids and labels from the `choices` column: plain ids, or [id, label, short]."""
-    ids = tuple(str(item[0]) if isinstance(item, list) else str(item) for item in screen)
-    labels = tuple(
-        (str(item[1]), str(item[2]) if len(item) > 2 else "")
-        for item in screen
-        if isinstance(item, list) and len(item) > 1
-    )
-    return {"choices": ids, "labels": labels if len(labels) == len(ids) else ()}
-
-
 def _screen_json(choices: Sequence[str], labels: Sequence[tuple[str, str]]) -> str:
-    """The `choices` column: [id, label, short] per choice when labels are known."""
-    if len(labels) != len(choices):
-        return json.dumps(list(choices))
-    return json.dumps(
-        [[c, label, short] for c, (label, short) in zip(choices, labels, strict=True)],
-        ensure_ascii=False,
-    )
-
-
-def _pushed_screen(payload: dict[str, Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """The choices of a message sent from the outbox, as the recipient's new screen."""
-    choices = [c for c in payload.get("choices") or [] if isinstance(c, dict) and "id" in c]
-    return (
-        tuple(str(c["id"]) for c in choices),
-        tuple((str(c.get("label", "")), str(c.get("short_label") or "")) for c in choices),
-    )
+    """The `choices` column as JSON text."""
+    return json.dumps(screen_items(choices, labels), ensure_ascii=False)
 
 
 def _outbox(row: Sequence[Any]) -> OutboxRecord:
@@ -552,6 +532,10 @@ class SqliteStore(
     AudioStoreMixin,
     Open311StoreMixin,
     InboxStoreMixin,
+    WindowStoreMixin,
+    OpsStoreMixin,
+    RateStoreMixin,
+    LeaderStoreMixin,
 ):
     """One connection per process (WAL, foreign keys): short work on the loop, long on a thread."""
 
@@ -571,7 +555,10 @@ class SqliteStore(
         self._started = 0
         self._finished = 0
         self.checkpoint_after_inbox = False
+        self._inbox_leases = {}  # inbox row id -> lease (one process per file: in memory)
         self._flusher: asyncio.Task[None] | None = None
+        # Roles led in this process (one process per file: it leads them all).
+        self._leaders: set[str] = set()
 
     def __repr__(self) -> str:
         return f"SqliteStore(path={self._path!r})"
@@ -853,7 +840,7 @@ class SqliteStore(
             ).fetchone()
             if row is None or row[0] is None:
                 return
-            choices, labels = _pushed_screen(json.loads(row[1]))
+            choices, labels = pushed_screen(json.loads(row[1]))
             if not choices:
                 return
             # Recorded when sent, not when queued: the screen is what the person last saw.

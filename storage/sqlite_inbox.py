@@ -3,11 +3,12 @@
 An inbound is stored before the platform is told it arrived, and deleted once handled; the
 replies of a turn are outbox rows written in the turn's own transaction, leased by this
 process so that it sends them at once, and left to the delivery worker after a crash.
+Inbox leases live in memory: one process writes a SQLite file (its writer lock), so a lease
+need not outlive it; the rows do, and a restart leases them afresh.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import uuid
@@ -17,39 +18,41 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from storage.ports_inbox import InboxRow, NewInbound
+from storage.ports_inbox import inbox_key as inbox_key
 from storage.records import NewOutboxMessage, iso
 
 Op = Any  # Callable[[sqlite3.Connection], None], kept loose to avoid an import cycle
 
 
-@dataclass(frozen=True, slots=True)
-class InboxRow:
-    """One stored inbound, not yet handled."""
-
-    id: int
+@dataclass(slots=True)
+class _Lease:
+    owner: str
+    until: datetime
     channel: str
-    payload: str
+    chat: str
 
 
-def inbox_key(channel: str, platform_id: str) -> str:
-    """The dedupe key of an inbound: hashed, so no platform id (Meta's embed the phone) stays."""
-    return hashlib.sha256(f"{channel}\x00{platform_id}".encode()).hexdigest()[:32]
-
-
-def _store(rows: Sequence[tuple[str, str, str]], stamp: str, db: sqlite3.Connection) -> None:
+def _store(rows: Sequence[NewInbound], stamp: str, db: sqlite3.Connection) -> None:
     db.executemany(
-        "INSERT INTO inbox (channel, dedupe_key, payload, received_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (dedupe_key) DO NOTHING",
-        [(channel, key, payload, stamp) for channel, key, payload in rows],
+        "INSERT INTO inbox (channel, dedupe_key, payload, received_at, chat) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+        [(row.channel, row.dedupe_key, row.payload, stamp, row.chat) for row in rows],
     )
 
 
 def _enqueue_held(
-    outbox_id: str, message: NewOutboxMessage, stamp: str, until: str, db: sqlite3.Connection
+    outbox_id: str,
+    message: NewOutboxMessage,
+    stamp: str,
+    until: str,
+    owner: str | None,
+    db: sqlite3.Connection,
 ) -> None:
     db.execute(
         "INSERT INTO outbox (id, channel, chat_id, user_key, kind, payload, state, "
-        "next_attempt_at, locked_until, created_at) VALUES (?,?,?,?,?,?,'pending',?,?,?)",
+        "next_attempt_at, locked_until, locked_by, created_at) "
+        "VALUES (?,?,?,?,?,?,'pending',?,?,?,?)",
         (
             outbox_id,
             message.channel,
@@ -59,6 +62,7 @@ def _enqueue_held(
             json.dumps(message.payload, ensure_ascii=False),
             stamp,
             until,
+            owner,
             stamp,
         ),
     )
@@ -69,11 +73,13 @@ class InboxTransactionMixin:
 
     ops: list[Op]
 
-    def enqueue_held(self, message: NewOutboxMessage, now: datetime, held_for: float) -> str:
-        """An outbox row this process means to send itself now; the worker's after `held_for`."""
+    def enqueue_held(
+        self, message: NewOutboxMessage, now: datetime, held_for: float, owner: str | None = None
+    ) -> str:
+        """An outbox row `owner` means to send itself now; the worker's after `held_for` s."""
         outbox_id = uuid.uuid4().hex
         until = iso(now + timedelta(seconds=held_for))
-        self.ops.append(partial(_enqueue_held, outbox_id, message, iso(now), until))
+        self.ops.append(partial(_enqueue_held, outbox_id, message, iso(now), until, owner))
         return outbox_id
 
 
@@ -81,6 +87,7 @@ class InboxStoreMixin:
     """Inbox queries of the SQLite store."""
 
     checkpoint_after_inbox: bool
+    _inbox_leases: dict[int, _Lease]
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -97,18 +104,57 @@ class InboxStoreMixin:
     async def _commit(self, ops: Sequence[Op]) -> None:
         raise NotImplementedError
 
-    async def store_inbound(self, items: Sequence[tuple[str, str, str]], now: datetime) -> None:
-        """Store (channel, dedupe key, payload) items durably, in one transaction."""
+    async def store_inbound(self, items: Sequence[NewInbound], now: datetime) -> None:
+        """Store inbounds durably, in one transaction; a known dedupe key is stored once."""
         if items:
             await self._commit([partial(_store, list(items), iso(now))])
 
-    async def pending_inbound(self, after: int, limit: int) -> list[InboxRow]:
-        """Stored inbounds not yet handled, oldest first, with an id above `after`."""
+    async def lease_inbound(
+        self,
+        channels: Sequence[str],
+        owner: str,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+    ) -> list[InboxRow]:
+        """Lease free stored inbounds of these channels to `owner`, oldest first."""
+        leases = self._inbox_leases
+        for row_id in [i for i, lease in leases.items() if lease.until <= now]:
+            del leases[row_id]
+        if not channels or limit <= 0:
+            return []
+        marks = ", ".join("?" * len(channels))
         rows = await self.fetch_short(
-            "SELECT id, channel, payload FROM inbox WHERE id > ? ORDER BY id LIMIT ?",
-            (after, limit),
+            f"SELECT id, channel, chat, payload FROM inbox WHERE channel IN ({marks}) "  # noqa: S608
+            "AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?",
+            (*channels, json.dumps(list(leases)), limit),
         )
-        return [InboxRow(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+        # A chat with a row leased by another owner waits (its rows come after that one).
+        blocked = {(v.channel, v.chat) for v in leases.values() if v.owner != owner and v.chat}
+        until = now + timedelta(seconds=lease_seconds)
+        taken: list[InboxRow] = []
+        for row_id, channel, chat, payload in rows:
+            if chat and (channel, chat) in blocked:
+                continue
+            leases[int(row_id)] = _Lease(owner, until, str(channel), str(chat))
+            taken.append(InboxRow(int(row_id), str(channel), str(payload)))
+        return taken
+
+    async def renew_inbound(self, inbox_ids: Sequence[int], owner: str, until: datetime) -> None:
+        """Extend `owner`'s leases of rows still being handled."""
+        for row_id in inbox_ids:
+            lease = self._inbox_leases.get(row_id)
+            if lease is not None and lease.owner == owner:
+                lease.until = until
+
+    async def inbound_left(self, channels: Sequence[str]) -> int:
+        """How many stored inbounds of these channels are not yet handled."""
+        marks = ", ".join("?" * len(channels)) or "NULL"
+        rows = await self.fetch_all(
+            f"SELECT COUNT(*) FROM inbox WHERE channel IN ({marks})",  # noqa: S608 - marks only
+            tuple(channels),
+        )
+        return int(rows[0][0])
 
     async def inbound_handled(self, inbox_ids: Sequence[int]) -> None:
         """Forget handled inbounds (their text with them)."""
@@ -118,6 +164,8 @@ class InboxStoreMixin:
 
         if inbox_ids:
             await self._write_short([delete])
+            for row_id in inbox_ids:
+                self._inbox_leases.pop(row_id, None)
         if self.checkpoint_after_inbox:
             # Someone was forgotten: the zeroed inbox rows reach the database file now.
             self.checkpoint_after_inbox = False
@@ -133,7 +181,7 @@ class InboxStoreMixin:
 
         def release(db: sqlite3.Connection) -> None:
             cursor = db.execute(
-                "UPDATE outbox SET locked_until = NULL, uncertain = 1 "
+                "UPDATE outbox SET locked_until = NULL, locked_by = NULL, uncertain = 1 "
                 "WHERE state IN ('pending', 'failed') AND locked_until > ?",
                 (iso(now),),
             )
@@ -141,18 +189,6 @@ class InboxStoreMixin:
 
         await self._write_ops([release])
         return count[0]
-
-    async def release_outbox(self, outbox_ids: Sequence[str]) -> None:
-        """Hand held rows to the delivery worker now (a send failed, or another chat)."""
-
-        def release(db: sqlite3.Connection) -> None:
-            db.executemany(
-                "UPDATE outbox SET locked_until = NULL WHERE id = ? AND state = 'pending'",
-                [(i,) for i in outbox_ids],
-            )
-
-        if outbox_ids:
-            await self._write_short([release])
 
     async def reply_done(self, outbox_id: str, now: datetime, platform_id: str | None) -> None:
         """A held reply went (or can never go): its row goes, unless it may be a duplicate.

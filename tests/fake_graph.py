@@ -103,7 +103,17 @@ class FakeGraph:
     media: dict[str, bytes] = field(default_factory=dict)
     uploads: list[bytes] = field(default_factory=list)
     expired: set[str] = field(default_factory=set)
+    downloads: list[str] = field(default_factory=list)
+    failed_downloads: int = 0
+    # Media whose id is still listed but whose file is gone from the download URL (404).
+    lost: set[str] = field(default_factory=set)
+    # While closed, sends wait unanswered; one whose sender died meanwhile is not delivered.
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    dropped: int = 0
     _runner: web.AppRunner | None = None
+
+    def __post_init__(self) -> None:
+        self.gate.set()
 
     async def start(self) -> FakeGraph:
         app = web.Application()
@@ -157,6 +167,12 @@ class FakeGraph:
                 self.refused.append((kind, body))
                 status, code, title = ERRORS[kind]
                 return _error(status, code, title)
+        if not self.gate.is_set():
+            await self.gate.wait()
+            if request.transport is None or request.transport.is_closing():
+                # The sending process died before Meta answered: nothing reached the user.
+                self.dropped += 1
+                return web.Response(status=499)
         audio_id = (body.get("audio") or {}).get("id")
         if body.get("type") == "audio" and audio_id in self.expired:
             self.refused.append(("131053", body))
@@ -182,6 +198,14 @@ class FakeGraph:
     def expire_media(self) -> None:
         """Every media id known so far stops working, as Meta's do after 30 days."""
         self.expired |= set(self.media)
+
+    def forget_media(self, media_id: str) -> None:
+        """Meta no longer knows the id: its URL lookup answers 400, code 100, as Meta does."""
+        self.media.pop(media_id, None)
+
+    def lose_download(self, media_id: str) -> None:
+        """The id still gives a URL, but the file behind it answers 404."""
+        self.lost.add(media_id)
 
     def _authorised(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {self.token}"
@@ -217,10 +241,20 @@ class FakeGraph:
             }
         )
 
+    def fail_downloads(self, times: int = 1) -> None:
+        """The next `times` media downloads answer 500, as Meta's CDN sometimes does."""
+        self.failed_downloads += times
+
     async def _download(self, request: web.Request) -> web.Response:
         # Meta's download URLs want the access token too.
         if not self._authorised(request):
             return web.Response(status=401)
+        if self.failed_downloads:
+            self.failed_downloads -= 1
+            return web.Response(status=500)
+        self.downloads.append(request.match_info["media_id"])
+        if request.match_info["media_id"] in self.lost:
+            return web.Response(status=404)
         data = self.media.get(request.match_info["media_id"])
         return web.Response(status=404) if data is None else web.Response(body=data)
 

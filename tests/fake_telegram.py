@@ -37,6 +37,10 @@ class Call:
         return [b for row in markup.get("inline_keyboard", []) for b in row]
 
 
+# The Bot API lets bots download files of at most 20 MB.
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
+
+
 @dataclass
 class Failure:
     """A planned error answer: 429, 500, 403 blocked, 400 chat not found, or a slow answer."""
@@ -63,6 +67,10 @@ class FakeTelegram:
     files: dict[str, bytes] = field(default_factory=dict)
     uploads: list[bytes] = field(default_factory=list)
     forgotten_files: set[str] = field(default_factory=set)
+    # getUpdates calls refused because another was still open (two pollers for one bot).
+    conflicts: int = 0
+    _polling: int = 0
+    downloads: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeTelegram:
@@ -137,7 +145,19 @@ class FakeTelegram:
                 return self._error(failure)
         if method != "getUpdates":
             self.calls.append(Call(method, params, time.monotonic()))
-        return web.json_response({"ok": True, "result": await self._result(method, params)})
+            return web.json_response({"ok": True, "result": await self._result(method, params)})
+        if self._polling:
+            # As Telegram does: one poller per bot; a second one is refused.
+            self.conflicts += 1
+            description = "Conflict: terminated by other getUpdates request"
+            body = {"ok": False, "error_code": 409, "description": description}
+            return web.json_response(body, status=409)
+        self._polling += 1
+        try:
+            result = await self._result(method, params)
+        finally:
+            self._polling -= 1
+        return web.json_response({"ok": True, "result": result})
 
     def _error(self, failure: Failure) -> web.Response:
         table = {
@@ -185,6 +205,17 @@ class FakeTelegram:
             return message
         if method == "getFile":
             file_id = str(params["file_id"])
+            if len(self.files.get(file_id, b"")) > DOWNLOAD_LIMIT:
+                raise web.HTTPBadRequest(
+                    text=json.dumps(
+                        {
+                            "ok": False,
+                            "error_code": 400,
+                            "description": "Bad Request: file is too big",
+                        }
+                    ),
+                    content_type="application/json",
+                )
             if file_id not in self.files:
                 raise web.HTTPBadRequest(
                     text=json.dumps(
@@ -259,6 +290,7 @@ class FakeTelegram:
     async def _download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
+        self.downloads.append(request.match_info["name"])
         file_id = request.match_info["name"].removesuffix(".oga")
         if file_id not in self.files:
             return web.Response(status=404)
@@ -267,6 +299,10 @@ class FakeTelegram:
     def add_file(self, file_id: str, data: bytes) -> None:
         """A file a user sent (a voice note, a document), downloadable with getFile."""
         self.files[file_id] = data
+
+    def forget_file(self, file_id: str) -> None:
+        """Telegram no longer has the file: getFile answers 400 "invalid file_id"."""
+        self.files.pop(file_id, None)
 
 
 def _replying(cid: int | None, kind: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -21,10 +22,10 @@ def free_port() -> int:
 
 
 async def start_run(
-    settings: dict[str, str], *, capture_stderr: bool = True
+    settings: dict[str, str], *, capture_stderr: bool = True, log_path: Path | None = None
 ) -> tuple[asyncio.subprocess.Process, int]:
     """`civicbot run` with only these CIVICBOT_* settings (plus its HTTP port), once /healthz
-    answers; returns the process and the port."""
+    answers; returns the process and the port. With `log_path`, its stderr goes there."""
     port = free_port()
     # Nothing of the test run's own CIVICBOT_* environment leaks into the bot.
     env = (
@@ -35,6 +36,9 @@ async def start_run(
         }
         | settings
     )
+    stderr: Any = asyncio.subprocess.PIPE if capture_stderr else None
+    if log_path is not None:
+        stderr = log_path.open("ab")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -44,8 +48,10 @@ async def start_run(
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE if capture_stderr else None,
+        stderr=stderr,
     )
+    if log_path is not None:
+        stderr.close()  # the child has its own copy
     async with aiohttp.ClientSession() as http:
         for _ in range(300):
             try:

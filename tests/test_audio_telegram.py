@@ -221,6 +221,7 @@ async def test_a_complaint_described_by_voice_reaches_the_cso_with_the_voice_not
     assert "quartier Plateau" in forwarded[before].text
     assert forwarded[before + 1].method == "sendVoice"
     assert forwarded[before + 1].params["voice"] == "VOICE-CITIZEN-1"
+    assert not fake.downloads  # same platform: the id is reused, nothing downloaded
 
 
 async def test_recording_chosen_with_buttons_and_refused_by_a_typed_desk_command(rig: Rig) -> None:

@@ -23,10 +23,6 @@ from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock
 from tests.storage_backends import store as store  # each test on every backend
 
-# The PostgreSQL store does not yet implement the ports these turns use (link codes, the
-# CSO inbox, voice notes, the durable inbox, uncertain sends): issue 20 is still open.
-PG_LAG = "PostgreSQL store lacks ports added after the split (issue 20)"
-
 EXAMPLE = Path(__file__).resolve().parent.parent / "campaigns" / "eid-10-decembre.yaml"
 ARTICLE = "espace-interpellation-democratique"
 PREFIX = "campaign:eid-10-decembre:"
@@ -152,7 +148,6 @@ async def test_plan_counts_per_channel_language_window_and_exclusions(
     assert (await make_plan(store, readers, NO_QUIET, {}, clock())).total == 1
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_send_killed_and_restarted_reaches_everyone_once(
     store: SqliteStore, clock: FakeClock
 ) -> None:
@@ -225,7 +220,6 @@ async def test_replies_and_notices_go_ahead_of_the_campaign(
     assert len(sent) < 70
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_stop_in_the_middle_of_a_send(
     store: SqliteStore, clock: FakeClock, engine: Engine
 ) -> None:
@@ -277,7 +271,6 @@ async def test_quiet_hours_hold_messages_until_morning(
     assert len(sent) == 30
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_cancel_drops_unsent_rows(store: SqliteStore, clock: FakeClock) -> None:
     for i in range(5):
         await add_user(store, clock, "telegram", f"t{i}")
@@ -306,7 +299,6 @@ async def test_a_changed_message_is_not_resumed_under_the_same_name(
         await send(store, example(text={"fr": "Autre chose"}), NO_QUIET, clock)
 
 
-@pytest.mark.sqlite_only(reason="writes WhatsApp statuses with SQLite json_set")
 async def test_report_figures(store: SqliteStore, clock: FakeClock, engine: Engine) -> None:
     readers = [Chat(engine, clock, user=f"20{i}", channel="telegram") for i in range(3)]
     for chat in readers:
@@ -316,13 +308,13 @@ async def test_report_figures(store: SqliteStore, clock: FakeClock, engine: Engi
     sent: list[tuple[str, str, Reply]] = []
     clock.advance(seconds=LEAD.total_seconds())
     await drain(worker(store, clock, sent), clock, seconds=5)
-    # WhatsApp statuses as the channel writes them into the payload.
+    # WhatsApp statuses as the channel writes them, by the id the platform gave each send.
+    platform_ids = {
+        chat: f"whatsapp-{n}" for n, (ch, chat, _) in enumerate(sent, 1) if ch == "whatsapp"
+    }
     for key, state in zip(wa, ("delivered", "read"), strict=True):
-        await store.fetch_all(
-            "UPDATE outbox SET payload = json_set(payload, '$._whatsapp_status', ?) "
-            "WHERE user_key = ? AND kind = 'campaign'",
-            (state, key),
-        )
+        chat = key.split(":", 1)[1]
+        await store.mark_status("whatsapp", platform_ids[chat], "_whatsapp_status", state, [])
     clock.advance(minutes=5)
     await readers[0].tap(f"learn:article:{ARTICLE}")  # the campaign's button
     await readers[1].say("stop")

@@ -158,3 +158,87 @@ def test_contact_lines_per_platform() -> None:
     # A sentence stored before the change reads the same way.
     old = "votre nom « Aminata Coulibaly » et votre identifiant whatsapp 22370111222"
     assert readable(old) == "Aminata Coulibaly — WhatsApp +22370111222"
+
+
+async def _forwarded(world: World) -> str:
+    from tests.test_dialog_complaints import _submit
+
+    await world.link("exemple-kayes", "cso-kayes")
+    await world.onboard("fanta")
+    reference, out = await _submit(world, "fanta")
+    assert "Nouveau signalement" in texts(out, "cso-kayes")
+    return reference
+
+
+async def test_aide_in_a_cso_chat_tells_staff_what_they_can_do(world: World) -> None:
+    await _forwarded(world)
+    for typed in ["/aide", "aide"]:
+        out = await world.say("awa", typed, chat="cso-kayes")
+        said = texts(out, "cso-kayes")
+        assert "/plaintes" in said and "/plainte" in said, (typed, said)
+        assert "message privé" not in said, (typed, said)
+        assert "inbox:list:0" in ids(out, "cso-kayes")
+
+
+async def test_an_action_typed_in_a_cso_chat_is_not_met_with_silence(world: World) -> None:
+    # Staff type "resolu" or "1" under a forward as they would in a private chat: the bot
+    # cannot tell which complaint they mean, so it says how to act, instead of nothing.
+    reference = await _forwarded(world)
+    for typed in ["resolu", "Résolu", "1", "pas pour nous", "question au citoyen", "en cours"]:
+        out = await world.say("awa", typed, chat="cso-kayes")
+        said = texts(out, "cso-kayes")
+        assert "bouton" in said and "/plainte" in said, (typed, said)
+    async with world.store.transaction() as tx:
+        record = await tx.complaint_by_reference(reference)
+    assert record is not None and record.status == "submitted"  # nothing was changed
+
+
+async def test_chatter_among_staff_in_a_cso_chat_stays_unanswered(world: World) -> None:
+    await _forwarded(world)
+    for typed in ["ok", "merci Awa", "je m'en occupe demain"]:
+        assert texts(await world.say("awa", typed, chat="cso-kayes"), "cso-kayes") == ""
+
+
+async def test_a_note_typed_after_resolu_is_still_the_note(world: World) -> None:
+    reference = await _forwarded(world)
+    await world.tap("awa", f"cso:done:{reference.replace('-', '')}", chat="cso-kayes")
+    out = await world.say("awa", "en cours de réparation, c'est résolu", chat="cso-kayes")
+    assert "bouton" not in texts(out, "cso-kayes"), texts(out, "cso-kayes")
+    async with world.store.transaction() as tx:
+        record = await tx.complaint_by_reference(reference)
+    assert record is not None and record.status == "resolved"
+
+
+async def test_1_typed_under_the_note_prompt_is_sans_message(world: World) -> None:
+    reference = await _forwarded(world)
+    await world.tap("awa", f"cso:done:{reference.replace('-', '')}", chat="cso-kayes")
+    out = await world.say("awa", "1", chat="cso-kayes")
+    told = texts(out, "fanta")
+    assert "résolu" in told and "« 1 »" not in told, told
+
+
+async def test_sans_message_typed_under_the_note_prompt_sends_no_message(world: World) -> None:
+    reference = await _forwarded(world)
+    await world.tap("awa", f"cso:done:{reference.replace('-', '')}", chat="cso-kayes")
+    out = await world.say("awa", "sans message", chat="cso-kayes")
+    told = texts(out, "fanta")
+    assert "résolu" in told and "Message de l'association" not in told, told
+
+
+async def test_ok_typed_as_the_question_to_the_citizen_asks_again(world: World) -> None:
+    reference = await _forwarded(world)
+    await world.tap("awa", f"cso:ask:{reference.replace('-', '')}", chat="cso-kayes")
+    out = await world.say("awa", "ok", chat="cso-kayes")
+    assert texts(out, "fanta") == "", texts(out, "fanta")  # "« ok »" is no question
+    assert "Écrivez votre question" in texts(out, "cso-kayes")
+    out = await world.say("awa", "Le forage marche-t-il ?", chat="cso-kayes")
+    assert "marche-t-il" in texts(out, "fanta")
+
+
+async def test_ok_typed_as_the_reason_asks_again(world: World) -> None:
+    reference = await _forwarded(world)
+    await world.tap("awa", f"cso:notours:{reference.replace('-', '')}", chat="cso-kayes")
+    out = await world.say("awa", "d'accord", chat="cso-kayes")
+    assert "Pourquoi" in texts(out, "cso-kayes") and texts(out, "fanta") == ""
+    out = await world.say("awa", "hors de notre zone", chat="cso-kayes")
+    assert "renvoyé" in texts(out, "cso-kayes") and "renvoyé" in texts(out, "fanta")

@@ -22,10 +22,6 @@ from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.storage_backends import store as store  # each test on every backend
 
-# The PostgreSQL store does not yet implement the ports these turns use (link codes, the
-# CSO inbox, voice notes, the durable inbox, uncertain sends): issue 20 is still open.
-PG_LAG = "PostgreSQL store lacks ports added after the split (issue 20)"
-
 REF = re.compile(rf"[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}")
 
 
@@ -115,7 +111,6 @@ async def _submit(world: World, user: str, **kw: Any) -> tuple[str, list[dict[st
     return found[0], out
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_whole_intake_reaches_the_cso_chat(world: World) -> None:
     linked = await world.link("exemple-kayes", "cso-kayes")
     assert "OSC exemple, région de Kayes" in texts(linked, "cso-kayes")
@@ -151,7 +146,6 @@ async def test_whole_intake_reaches_the_cso_chat(world: World) -> None:
     assert media and media[0]["media"]["ref"] == "photo-123"
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_anonymous_by_default(world: World) -> None:
     await world.link("exemple-kayes", "cso-kayes")
     await world.onboard("moussa")
@@ -160,7 +154,6 @@ async def test_anonymous_by_default(world: World) -> None:
     assert "anonyme" in forwarded and "Moussa" not in forwarded and "moussa" not in forwarded
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_anonymous_forward_hides_a_typed_phone_number(world: World) -> None:
     await world.link("exemple-kayes", "cso-kayes")
     await world.onboard("awa")
@@ -188,7 +181,6 @@ async def test_ambiguous_commune_location_and_bamako(world: World) -> None:
     assert "Où exactement" in texts(out, "ali")
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_commune_routing_prefers_the_most_specific_cso(world: World) -> None:
     await world.link("exemple-bamako", "cso-bamako")
     await world.link("exemple-sante-bamako-c4", "cso-c4")
@@ -203,7 +195,6 @@ async def test_commune_routing_prefers_the_most_specific_cso(world: World) -> No
     assert texts(out, "cso-c4") and not texts(out, "cso-bamako")
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_cso_without_chat_falls_back_to_the_desk(world: World) -> None:
     await world.link("bureau-programme", "desk")
     await world.onboard("sali")
@@ -265,7 +256,6 @@ async def test_intake_resumes_after_a_restart(
     await second.close()
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_every_cso_action_and_the_citizen_notices(world: World) -> None:
     await world.link("exemple-kayes", "cso-kayes")
     await world.onboard("fanta")
@@ -308,7 +298,6 @@ async def test_every_cso_action_and_the_citizen_notices(world: World) -> None:
     assert events[1][1] == "console:awa"
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_not_ours_goes_back_to_the_desk(world: World) -> None:
     await world.link("exemple-kayes", "cso-kayes")
     await world.link("bureau-programme", "desk", member="desk-lead")
@@ -324,7 +313,6 @@ async def test_not_ours_goes_back_to_the_desk(world: World) -> None:
     assert routes == [("bureau-programme", 1), ("exemple-kayes", 0)]
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_outsiders_cannot_press_cso_buttons(world: World) -> None:
     await world.link("exemple-kayes", "cso-kayes")
     await world.link("exemple-segou", "cso-segou")
@@ -339,13 +327,11 @@ async def test_outsiders_cannot_press_cso_buttons(world: World) -> None:
     assert status == [("submitted",)]
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_bad_link_code(world: World) -> None:
     out = await world.say("awa", "/lier NOPE1234", chat="cso-x")
     assert "inconnu ou expiré" in texts(out, "cso-x")
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_deadline_reminder_escalation_and_followup(world: World, clock: FakeClock) -> None:
     await world.link("exemple-kayes", "cso-kayes")
     await world.link("bureau-programme", "desk", member="desk-lead")
@@ -371,7 +357,6 @@ async def test_deadline_reminder_escalation_and_followup(world: World, clock: Fa
     assert status == [("reopened",)]
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_duplicates_add_a_voice(world: World) -> None:
     await world.link("exemple-kayes", "cso-kayes")
     await world.onboard("fanta")
@@ -427,7 +412,6 @@ async def test_daily_limit(store: SqliteStore, pack: ContentPack, clock: FakeClo
     assert "déjà envoyé 2 signalements" in texts(out, "spam")
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_forget_keeps_complaints_anonymous(world: World) -> None:
     await world.link("exemple-kayes", "cso-kayes")
     await world.onboard("fanta")
@@ -442,7 +426,6 @@ async def test_forget_keeps_complaints_anonymous(world: World) -> None:
     assert "reçu" in texts(out, "cso-kayes") and not texts(out, "fanta")
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_a_cso_chat_that_never_receives_hands_over_to_the_desk(world: World) -> None:
     from bot.delivery import DeliveryWorker, RetryPolicy, SendError
     from handlers.complaints.deadlines import reroute_undelivered
@@ -487,7 +470,6 @@ async def test_a_cso_chat_that_never_receives_hands_over_to_the_desk(world: Worl
     assert routes == [("bureau-programme",), ("exemple-kayes",)]
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_cso_steps_in_a_group_leave_the_private_chat_alone(world: World) -> None:
     await world.link("exemple-kayes", "cso-kayes")
     await world.onboard("fanta")
@@ -520,7 +502,6 @@ async def test_stop_holds_back_questions_and_follow_ups(world: World, clock: Fak
     assert not texts(out, "fanta")
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_forget_scrubs_the_actor_and_the_contact_copies(world: World) -> None:
     await world.link("exemple-kayes", "cso-kayes")
     await world.onboard("fanta")

@@ -15,10 +15,6 @@ from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock, make_engine
 from tests.storage_backends import store as store  # each test on every backend
 
-# The PostgreSQL store does not yet implement the ports these turns use (link codes, the
-# CSO inbox, voice notes, the durable inbox, uncertain sends): issue 20 is still open.
-PG_LAG = "PostgreSQL store lacks ports added after the split (issue 20)"
-
 MENU = [
     "menu:learn",
     "menu:quiz",
@@ -91,7 +87,6 @@ async def test_entries_not_built_yet_say_so_politely(
     assert chat.choices == MENU
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_profile_region_commune_age_gender(chat: Chat, store: SqliteStore) -> None:
     await chat.onboard()
     await chat.tap("menu:profile")
@@ -115,7 +110,6 @@ async def test_profile_region_commune_age_gender(chat: Chat, store: SqliteStore)
     assert user.commune is not None and user.commune.startswith("ML03")
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_commune_typo_without_accents_offers_candidates(chat: Chat) -> None:
     await chat.onboard()
     await chat.tap("menu:profile")
@@ -125,7 +119,6 @@ async def test_commune_typo_without_accents_offers_candidates(chat: Chat) -> Non
     assert any("Segou" in chat.label(c) for c in chat.choices if c.startswith("profile:commune"))
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_unknown_commune_is_explained_and_skippable(chat: Chat, store: SqliteStore) -> None:
     await chat.onboard()
     await chat.tap("menu:profile")
@@ -139,7 +132,6 @@ async def test_unknown_commune_is_explained_and_skippable(chat: Chat, store: Sql
     assert user is not None and user.region == "ML01" and user.commune is None
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_skip_clears_a_previous_answer(chat: Chat) -> None:
     await chat.onboard()
     await chat.tap("menu:profile")
@@ -191,7 +183,6 @@ async def test_forget_cancelled_keeps_everything(chat: Chat, store: SqliteStore)
         assert await tx.get_user("test:u1") is not None
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_idle_conversation_restarts_at_menu_saying_so(chat: Chat, clock: FakeClock) -> None:
     await chat.onboard()
     await chat.tap("menu:profile")
@@ -202,7 +193,6 @@ async def test_idle_conversation_restarts_at_menu_saying_so(chat: Chat, clock: F
     assert chat.choices == MENU
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_choice_from_expired_conversation_is_not_applied(
     chat: Chat, clock: FakeClock, store: SqliteStore
 ) -> None:
@@ -216,7 +206,6 @@ async def test_choice_from_expired_conversation_is_not_applied(
         assert (await tx.get_user("test:u1")).gender is None  # type: ignore[union-attr]
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_conversation_within_ttl_resumes_where_it_was(chat: Chat, clock: FakeClock) -> None:
     await chat.onboard()
     await chat.tap("menu:profile")
@@ -226,7 +215,6 @@ async def test_conversation_within_ttl_resumes_where_it_was(chat: Chat, clock: F
     assert "Une femme" in chat.text
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_ttl_is_configurable(store: SqliteStore, pack: ContentPack, clock: FakeClock) -> None:
     chat = Chat(make_engine(store, pack, clock, conversation_ttl=timedelta(minutes=10)), clock)
     await chat.onboard()
@@ -236,7 +224,6 @@ async def test_ttl_is_configurable(store: SqliteStore, pack: ContentPack, clock:
     assert "reprend au menu" in chat.text
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_idle_user_at_menu_gets_no_expiry_notice(chat: Chat, clock: FakeClock) -> None:
     await chat.onboard()
     clock.advance(days=3)
@@ -301,7 +288,6 @@ async def test_number_out_of_range(chat: Chat) -> None:
     assert chat.choices == MENU
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_location_and_media_where_not_expected(chat: Chat) -> None:
     await chat.onboard()
     await chat.share(12.6, -8.0)
@@ -310,7 +296,6 @@ async def test_location_and_media_where_not_expected(chat: Chat) -> None:
     assert "fichier" in chat.text
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_message_seen_before_is_not_processed_twice(chat: Chat, store: SqliteStore) -> None:
     await chat.onboard()
     await chat.tap("menu:profile")

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from content.pack import BUNDLED_PACK, ContentPack, load_pack
@@ -18,10 +17,6 @@ from handlers.turn import Turn
 from storage.sqlite import SqliteStore
 from tests.conftest import Chat, FakeClock, make_engine
 from tests.storage_backends import store as store  # each test on every backend
-
-# The PostgreSQL store does not yet implement the ports these turns use (link codes, the
-# CSO inbox, voice notes, the durable inbox, uncertain sends): issue 20 is still open.
-PG_LAG = "PostgreSQL store lacks ports added after the split (issue 20)"
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +34,9 @@ async def test_themes_articles_pages_related_sources(chat: Chat, pack: ContentPa
     assert "Page 2/2" in chat.text
     assert "learn:page:quota-genre:3" not in chat.choices
     await chat.tap("learn:sources:quota-genre")
-    assert "Loi n°2015-052" in chat.text and "relu le 02/12/2026" in chat.text
+    assert "Loi n°2015-052" in chat.text and "Page 1/2" in chat.text
+    await chat.say("suite")
+    assert "relu le 02/12/2026" in chat.text and "Page 2/2" in chat.text
     assert "Sources : sites officiels, articles de presse" in chat.text and "(presse)" in chat.text
     await chat.tap("learn:article:quota-genre")
     await chat.tap("learn:related:quota-genre")
@@ -155,7 +152,6 @@ async def test_greetings_thanks_and_insults_get_a_short_reply(chat: Chat) -> Non
         assert not any(c.startswith("learn:article") for c in chat.choices)
 
 
-@pytest.mark.sqlite_only(reason=PG_LAG)
 async def test_search_is_not_used_where_a_step_expects_text(chat: Chat) -> None:
     await chat.onboard()
     await chat.tap("menu:profile")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from content.pack import ContentPack
+from content.pages import PAGE_LIMIT
 from storage.sqlite import SqliteStore
 from tests.conftest import Chat
 
@@ -77,9 +78,51 @@ async def test_a_question_without_an_article_is_answered_honestly(
 
 async def test_sources_say_what_was_checked_and_mark_press(chat: Chat) -> None:
     await chat.onboard()
-    await chat.tap("learn:sources:femmes-sante")
-    assert "Décret n°05-350" in chat.text and "(presse)" in chat.text
-    assert "Sources : textes de loi, articles de presse — relu le 02/12/2026" in chat.text
-    assert "Vérifié le" not in chat.text
-    await chat.tap("learn:sources:carte-nina")
-    assert "viennent seulement de la presse" in chat.text
+    sources = await _all_sources(chat, "femmes-sante")
+    assert "Décret n°05-350" in sources and "(presse)" in sources
+    assert "Sources : textes de loi, articles de presse — relu le 02/12/2026" in sources
+    assert "Vérifié le" not in sources
+    assert "viennent seulement de la presse" in await _all_sources(chat, "carte-nina")
+
+
+async def _all_sources(chat: Chat, article: str) -> str:
+    """Every page of an article's sources, one after the other."""
+    return "\n".join(await _source_pages(chat, article))
+
+
+async def _source_pages(chat: Chat, article: str) -> list[str]:
+    await chat.tap(f"learn:sources:{article}")
+    pages = [chat.text]
+    for _ in range(10):
+        following = [c for c in chat.choices if c.startswith(f"learn:sources:{article}:")]
+        if not following:
+            break
+        await chat.tap(following[0])
+        pages.append(chat.text)
+    return pages
+
+
+@pytest.mark.parametrize("lang", ["fr", "bm"])
+async def test_sources_come_in_pages_no_heavier_than_an_article_page(
+    chat: Chat, pack: ContentPack, lang: str
+) -> None:
+    # "Fanga jɛnsɛnni" lists 11 sources: 2,720 characters in one message for a cheap phone.
+    await chat.onboard(lang)
+    for article in pack.articles.values():
+        pages = await _source_pages(chat, article.id)
+        for page in pages:
+            assert len(page) <= PAGE_LIMIT + 20, (article.id, len(page))
+        seen = "\n".join(pages)
+        for source in article.sources:
+            assert source.title in seen, (article.id, source.title)
+        assert f"learn:article:{article.id}" in chat.choices
+
+
+async def test_suite_typed_on_a_sources_page_shows_the_next_one(chat: Chat) -> None:
+    await chat.onboard()
+    await chat.tap("learn:sources:decentralisation")
+    assert "Page 1/" in chat.text, chat.text
+    await chat.say("suite")
+    assert "Page 2/" in chat.text, chat.text
+    await chat.say("0")
+    assert "learn:sources:decentralisation" in chat.choices, chat.text  # back to the article

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from content.pack import ContentPack
 from handlers.safety.detect import detect
 
 DANGER = [
@@ -46,6 +47,9 @@ DANGER = [
     ("g 15 an et on va me marier", "marriage"),
     ("u b'a fɛ ka n furu fanga la", "marriage"),
     ("denmisɛn furu", "marriage"),
+    ("on m'a forcée à me marier", "marriage"),
+    ("mes parents m obligent a me marier avec un vieux", "marriage"),
+    ("j'ai été forcée au mariage", "marriage"),
     # Threats by officials or armed people.
     ("un policier m'a menacé", "threat"),
     ("polisie ma menacer", "threat"),
@@ -55,8 +59,18 @@ DANGER = [
     ("on veut me tuer", "threat"),
     ("il va me tuer", "threat"),
     ("menace de mort", "threat"),
+    ("il menace de me tuer", "threat"),
+    ("mon mari menace de me bruler", "threat"),
+    ("il a dit qu'il allait me tuer", "threat"),
     ("ils ont enlevé mon frère, ils m'ont menacé", "threat"),
     ("le maire m'a menacé", "threat"),
+    # SMS word order: the object after the verb.
+    ("policier menace moi", "threat"),
+    ("le policier menace moi", "threat"),
+    ("gendarme menace nous", "threat"),
+    ("les gendarmes menacent nous", "threat"),
+    ("il a menacé moi", "threat"),
+    ("mon mari menace ma famille", "threat"),
     ("a b'a fɛ ka n faga", "threat"),
     ("n bɛ farati la", "threat"),
     ("sɔrɔdasiw ye n gosi", "threat"),
@@ -77,6 +91,10 @@ CIVIC = [
     "le maire a violé la loi",
     "la constitution a été violée par le gouvernement",
     "le maire menace de fermer le marché",
+    "la sécheresse menace nous",
+    "les criquets menacent nos champs",
+    "l'insécurité menace le village, que fait la commune",
+    "le policier a menacé de partir si on ne paie pas",
     "à quel âge peut-on se marier",
     "je veux me marier, quels papiers",
     "comment devenir policier",
@@ -126,6 +144,27 @@ def test_no_false_alarm_on_our_labelled_queries() -> None:
     queries = _queries(Path(__file__).parent / "data" / "search_queries.tsv")
     assert len(queries) > 50
     assert [q for q in queries if detect(q)] == []
+
+
+# Articles that are about danger: their example questions are meant to bring help.
+_ABOUT_DANGER = {
+    "aide-urgence",
+    "violences-femmes",
+    "liberte-expression",
+    "apdp-cndh",
+    "ou-se-plaindre",
+}
+
+
+def test_no_false_alarm_on_the_pack_example_questions(pack: ContentPack) -> None:
+    flagged = [
+        (article.id, question)
+        for article in pack.articles.values()
+        for questions in article.questions.values()
+        for question in questions
+        if detect(question) and article.id not in _ABOUT_DANGER
+    ]
+    assert flagged == []
 
 
 def test_no_false_alarm_on_the_public_query_sample() -> None:

@@ -468,8 +468,11 @@ async def test_a_complaint_from_whatsapp_reaches_a_cso_on_telegram(rig: Rig) -> 
         assert "MEDIA-7" in media[0] and "VOICE-7" in media[0]
 
         assert await worker.run_once() >= 1
-        [forward] = tg.sent(-1001)
+        forward, voice_note = tg.sent(-1001)
         assert reference in forward.text and "panne" in forward.text
+        # The fake Graph API never had VOICE-7: the CSO reads at once that the note is gone
+        # (the photo stays on WhatsApp: only voice notes cross platforms).
+        assert reference in voice_note.text and "ne la garde plus" in voice_note.text
         assert "anonyme" in forward.text and u not in forward.text
         datas = [b["callback_data"] for b in forward.buttons]
         assert f"cso:ack:{reference.replace('-', '')}" in datas

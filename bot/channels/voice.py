@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from content.audio import AUDIO_DIR
 from handlers.locks import KeyedLocks
-from storage.sqlite import SqliteStore
+from storage.ports import Store
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class VoiceCache:
     def __init__(
         self,
         channel: str,
-        store: SqliteStore,
+        store: Store,
         root: Callable[[], Path],
         *,
         max_age: timedelta | None = None,

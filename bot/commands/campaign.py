@@ -40,7 +40,7 @@ from handlers.engine import utc_now
 from handlers.messages import Choice, Media, Reply
 from reports.cells import MIN_CELL, small, suppress
 from reports.labels import Labels
-from storage.sqlite import SqliteStore
+from storage.ports import Store
 from storage.sqlite_campaigns import AudienceMember, NewCampaignRow
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class Plan:
         }
 
 
-async def audience(store: SqliteStore, campaign: Campaign) -> list[AudienceMember]:
+async def audience(store: Store, campaign: Campaign) -> list[AudienceMember]:
     """Everyone the campaign's filters select, stopped users included (flagged)."""
     a = campaign.audience
     return await store.campaign_audience(
@@ -116,7 +116,7 @@ async def audience(store: SqliteStore, campaign: Campaign) -> list[AudienceMembe
 
 
 async def make_plan(
-    store: SqliteStore,
+    store: Store,
     campaign: Campaign,
     rates: Rates,
     templates: Mapping[str, str],
@@ -243,7 +243,7 @@ class SendResult:
 
 
 async def send(
-    store: SqliteStore,
+    store: Store,
     campaign: Campaign,
     rates: Rates,
     clock: Callable[[], datetime] = utc_now,
@@ -312,7 +312,7 @@ async def send(
     return SendResult(len(todo), len(queued), stopped, max(due.values(), default=None))
 
 
-async def status(store: SqliteStore, name: str) -> dict[str, Any] | None:
+async def status(store: Store, name: str) -> dict[str, Any] | None:
     """The campaign's rows by state; it is done once nothing is left to send."""
     record = await store.get_campaign(name)
     if record is None:
@@ -334,17 +334,17 @@ async def status(store: SqliteStore, name: str) -> dict[str, Any] | None:
     }
 
 
-async def report(store: SqliteStore, campaign_name: str) -> dict[str, Any] | None:
+async def report(store: Store, campaign_name: str) -> dict[str, Any] | None:
     """Reach of a campaign: delivery figures, then what people did."""
     found = await status(store, campaign_name)
     if found is None:
         return None
     prefix = f"{KIND}:{campaign_name}:"
     counts = await store.campaign_counts(prefix)
-    rows = await store.fetch_all(
-        "SELECT definition FROM campaigns WHERE name = ?", (campaign_name,)
-    )
-    campaign = Campaign.model_validate_json(rows[0][0])
+    definition = await store.campaign_definition(campaign_name)
+    if definition is None:
+        return None
+    campaign = Campaign.model_validate_json(definition)
     article = campaign.button.article if campaign.button else None
     outcomes = await store.campaign_outcomes(prefix, campaign.code, article)
     # What people did is a count of people: under the threshold it could name them (a

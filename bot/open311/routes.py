@@ -29,7 +29,7 @@ from complaints.reference import normalize_reference
 from content.pack import ContentPack
 from handlers.complaints.submit import submit_complaint
 from storage.open311_records import PublicQuery
-from storage.sqlite import SqliteStore
+from storage.ports import Store
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ _CLOSED = tuple(sorted(set(get_args(Status)) - OPEN))
 
 def add_open311_routes(
     app: web.Application,
-    store: SqliteStore,
+    store: Store,
     packs: Callable[[], ContentPack],
     api_key: str | None,
     clock: Clock,
@@ -65,7 +65,7 @@ def add_open311_routes(
 class _Open311:
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         packs: Callable[[], ContentPack],
         api_key: str | None,
         clock: Clock,

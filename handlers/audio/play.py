@@ -12,10 +12,22 @@ PLAY = "audio:play:"
 
 
 def voice(turn: Turn, key: str) -> str | None:
-    """The pack path of the voice note for `key` in the person's language, if one is served."""
+    """The pack path of the voice note for `key` in the person's language, if one is served.
+
+    Someone who has not chosen a language yet hears a recording in any language of the pack:
+    the first-contact prompt is bilingual, and she cannot read which one to pick.
+    """
     index = turn.pack.audio
-    served = index.serve(key, turn.lang) if index is not None else None
-    return served.path if served is not None else None
+    if index is None:
+        return None
+    languages = [turn.lang]
+    if turn.user.language is None:
+        languages += [code for code in turn.pack.languages if code != turn.lang]
+    for lang in languages:
+        served = index.serve(key, lang)
+        if served is not None:
+            return served.path
+    return None
 
 
 async def say_with_voice(
@@ -25,10 +37,13 @@ async def say_with_voice(
     choices: list[Choice] | tuple[Choice, ...] = (),
     *,
     listen_last: bool = True,
+    offer: bool = True,
 ) -> bool:
     """Say `text`; with its voice note first for listeners, else with an "Écouter" choice.
 
-    True when a voice note exists (the caller may then keep the recording's answer order).
+    `offer=False` leaves the choice out (a one-line message right above a screen that offers
+    its own). True when a voice note exists (the caller may then keep the recording's answer
+    order).
     """
     path = voice(turn, key)
     if path is None:
@@ -37,6 +52,9 @@ async def say_with_voice(
     if await turn.tx.prefers_audio(turn.user.key):
         turn.say(text, choices)
         turn.replies[-1] = replace(turn.replies[-1], audio=path)
+        return True
+    if not offer:
+        turn.say(text, choices)
         return True
     listen = Choice(f"{PLAY}{key}", turn.t("audio.listen"))
     # Last, so that the numbers of answers keep meaning what the recording says.

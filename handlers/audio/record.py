@@ -39,9 +39,22 @@ class FetchError(Exception):
     """The platform would not give the file (gone, too large, unreachable)."""
 
 
+class MediaTooLarge(FetchError):
+    """The file is larger than the caller's limit or the platform lets a bot download."""
+
+
+class MediaGone(FetchError):
+    """The platform no longer has the file (its id is invalid or expired): no retry helps."""
+
+
 def register_fetcher(channel: str, fetcher: MediaFetcher) -> None:
-    """Let recordings sent on `channel` be downloaded (the channel calls this when it starts)."""
+    """Let media sent on `channel` be downloaded (the channel calls this when it starts)."""
     _FETCHERS[channel] = fetcher
+
+
+def fetcher_for(channel: str) -> MediaFetcher | None:
+    """The download of `channel`'s media, if that channel runs in this process."""
+    return _FETCHERS.get(channel)
 
 
 class RecordFlow(Flow):
@@ -198,7 +211,7 @@ class RecordFlow(Flow):
         if media.kind not in ("voice", "audio") or index is None:
             turn.say(turn.t("audio.not_voice"))
             return True
-        fetcher = _FETCHERS.get(inbound.channel)
+        fetcher = fetcher_for(inbound.channel)
         try:
             if fetcher is None:
                 raise FetchError(f"no media download on {inbound.channel}")

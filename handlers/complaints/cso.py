@@ -9,12 +9,14 @@ from datetime import timedelta
 
 from complaints.lifecycle import Action, allows
 from complaints.reference import normalize_reference
+from content.text import fold
 from handlers.complaints.attempts import AttemptLimiter
 from handlers.complaints.inbox import send_backlog
 from handlers.complaints.notices import desk_ids, forward, notify, short
 from handlers.flow import Flow, Router
 from handlers.messages import Choice, Reply
 from handlers.turn import Turn
+from handlers.typed.words import pick
 from storage.records import ComplaintRecord, NewOutboxMessage, QuestionRecord
 
 _LINK = re.compile(r"^/?lier\s+([A-Za-z0-9-]{4,16})$", re.IGNORECASE)
@@ -37,6 +39,22 @@ def refuse(turn: Turn, record: ComplaintRecord) -> None:
         turn.say(turn.t("cso.changed_meanwhile_resolved", reference=record.reference))
     else:
         turn.say(turn.t("cso.changed_meanwhile", reference=record.reference, status=status))
+
+
+# Typed at a step that waits for a question or a reason, these say nothing to pass on.
+_NOTHING = frozenset({"ok", "okay", "oki", "k", "oui", "non", "d accord", "daccord", "dac"})
+
+
+def _says_nothing(text: str) -> bool:
+    folded = fold(text)
+    return not folded or folded in _NOTHING
+
+
+def _names_no_note(turn: Turn, text: str) -> bool:
+    """`1` or `sans message` typed under the note prompt, whose one button is Sans message."""
+    if text.strip() in ("1", "1."):
+        return True
+    return pick((Choice("cso:nonote", turn.t("cso.no_note")),), text) is not None
 
 
 class CsoFlow(Flow):
@@ -81,6 +99,22 @@ class CsoFlow(Flow):
         record = await turn.tx.complaint_by_reference(reference)
         if record is None:
             return False
+        if step == "note" and _names_no_note(turn, text):
+            text = ""  # "1" or "sans message": the one button under the prompt, typed
+        elif step in ("question", "reason") and _says_nothing(text):
+            # "ok" is no question to send a citizen, nor a reason for the desk: ask again.
+            if inbound.chat_type == "group":
+                turn.tx.set_cso_pending(
+                    turn.user.key,
+                    inbound.channel,
+                    inbound.chat_id,
+                    step,
+                    reference,
+                    partner,
+                    turn.now,
+                )
+            turn.say(turn.t(f"cso.ask_{step}", reference=record.reference))
+            return True
         await self._with_text(turn, record, partner, step, text[:NOTE_LIMIT])
         return True
 

@@ -11,6 +11,7 @@ from handlers.complaints.notices import cso_buttons, desk_ids, forward_text, sho
 from handlers.flow import Flow, Router
 from handlers.messages import Choice, Reply
 from handlers.turn import Turn
+from handlers.typed.words import pick
 from storage.ports import Store
 from storage.records import ComplaintRecord, NewOutboxMessage
 
@@ -151,6 +152,14 @@ async def send_backlog(turn: Turn, partner_id: str) -> None:
     _say(turn, inbox_page(turn.pack, records, 0, turn.now, "inbox.backlog_summary"))
 
 
+def _action_screen(turn: Turn) -> tuple[Choice, ...]:
+    """The buttons under a forward, to recognise their names when typed."""
+    return tuple(
+        Choice(f"cso:{action}", turn.t(f"cso.action.{action}"))
+        for action in ("ack", "progress", "done", "notours", "ask")
+    )
+
+
 class CsoInboxFlow(Flow):
     """`/plaintes`, `/plainte REF` and the inbox buttons, in a CSO's linked chat."""
 
@@ -168,7 +177,7 @@ class CsoInboxFlow(Flow):
         listing, one = _LIST.match(text), _ONE.match(text)
         alone_barometer = _BAROMETER_ALONE.match(text) is not None
         if listing is None and one is None and not alone_barometer:
-            return False
+            return await self._staff_words(turn, text)
         inbound = turn.inbound
         group = inbound.chat_type == "group"
         partner = await turn.tx.partner_of_chat(inbound.channel, inbound.chat_id)
@@ -193,6 +202,25 @@ class CsoInboxFlow(Flow):
             turn.say(turn.t("inbox.plainte_usage"), [Choice("inbox:list:0", turn.t("inbox.all"))])
             return True
         await self._show(turn, partner, typed)
+        return True
+
+    async def _staff_words(self, turn: Turn, text: str) -> bool:
+        """`aide`, or a button's name typed in a CSO's group ("résolu", "1"): say how to act.
+
+        The bot cannot tell which complaint a typed action is about (several may be open), so
+        it changes nothing; other talk among members stays unanswered.
+        """
+        inbound = turn.inbound
+        if inbound.chat_type != "group":
+            return False
+        help_asked = turn.pack.texts.command_for(text) == "help"
+        action = text.isdigit() or pick(_action_screen(turn), text) is not None
+        if not (help_asked or action):
+            return False
+        if await turn.tx.partner_of_chat(inbound.channel, inbound.chat_id) is None:
+            return False
+        key = "inbox.staff_help" if help_asked else "inbox.typed_action"
+        turn.say(turn.t(key), [Choice("inbox:list:0", turn.t("inbox.all"))])
         return True
 
     async def on_choice(self, turn: Turn, router: Router, choice: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from complaints.duplicates import find_similar
 from complaints.lifecycle import allows
 from complaints.reference import normalize_reference
+from handlers.audio.play import say_with_voice
 from handlers.complaints.contact import contact_line
 from handlers.complaints.notices import (
     forward,
@@ -64,7 +65,9 @@ class ComplaintFlow(Flow):
         turn.goto("complaint", "home")
         kept = draft(turn, "complaint")
         resume = [self._resume_choice(turn, kept[1])] if kept else []
-        turn.say(
+        await say_with_voice(
+            turn,
+            "ui:complaint.home",
             turn.t("complaint.home"),
             [
                 *resume,
@@ -88,6 +91,24 @@ class ComplaintFlow(Flow):
         label = turn.t("draft.resume", about=", ".join(about) or "…")
         return Choice("complaint:resume", label, turn.t("draft.resume_short"))
 
+    def cancel_kept(self, turn: Turn) -> bool:
+        """`annuler` typed after a detour: ask whether to drop the kept draft, if there is one."""
+        kept = draft(turn, "complaint")
+        if kept is None:
+            return False
+        turn.goto("complaint", kept[0], kept[1])
+        self._confirm_cancel(turn)
+        return True
+
+    def _confirm_cancel(self, turn: Turn) -> None:
+        turn.say(
+            turn.t("draft.cancel_confirm"),
+            [
+                Choice("complaint:cancel_yes", turn.t("draft.cancel_yes")),
+                Choice("complaint:cancel_no", turn.t("draft.cancel_no")),
+            ],
+        )
+
     # --- drawing each step -------------------------------------------------------------------
 
     async def show(self, turn: Turn, router: Router) -> None:
@@ -96,7 +117,9 @@ class ComplaintFlow(Flow):
         lang = turn.lang
         cancel = Choice("complaint:cancel", turn.t("complaint.cancel"))
         if step == "category":
-            turn.say(
+            await say_with_voice(
+                turn,
+                "ui:complaint.ask_category",
                 turn.t("complaint.ask_category"),
                 [
                     Choice(
@@ -113,23 +136,35 @@ class ComplaintFlow(Flow):
             own = turn.user.commune
             if own and own in pack.communes.by_pcode:
                 offered.append(Choice(f"complaint:commune:{own}", pack.communes.by_pcode[own].name))
-            turn.say(turn.t("complaint.ask_commune"), [*offered, cancel])
+            await say_with_voice(
+                turn,
+                "ui:complaint.ask_commune",
+                turn.t("complaint.ask_commune"),
+                [*offered, cancel],
+            )
         elif step == "place":
-            turn.say(
+            await say_with_voice(
+                turn,
+                "ui:complaint.ask_place",
                 turn.t("complaint.ask_place"),
                 [Choice("complaint:skip_place", turn.t("complaint.skip")), cancel],
             )
         elif step == "description":
             # Issue 18: a voice note may describe it; the person hears first what that risks.
             ask = turn.t("complaint.ask_description", limit=DESCRIPTION_LIMIT)
-            turn.say(f"{ask}\n\n{turn.t('audio.complaint_voice')}", [cancel])
+            text = f"{ask}\n\n{turn.t('audio.complaint_voice')}"
+            await say_with_voice(turn, "ui:complaint.ask_description", text, [cancel])
         elif step == "media":
-            turn.say(
+            await say_with_voice(
+                turn,
+                "ui:complaint.ask_media",
                 turn.t("complaint.ask_media", count=len(data.get("media", []))),
                 [Choice("complaint:media_done", turn.t("complaint.continue")), cancel],
             )
         elif step == "consent":
-            turn.say(
+            await say_with_voice(
+                turn,
+                "ui:complaint.ask_consent",
                 turn.t("complaint.ask_consent", contact=describe_contact(turn)),
                 [
                     Choice("complaint:consent:no", turn.t("complaint.consent_no")),
@@ -223,13 +258,7 @@ class ComplaintFlow(Flow):
                 await self.show(turn, router)
         elif action == "cancel" and data.get("category") and turn.step != "home":
             # A draft with content is not thrown away on one tap or a stray "1".
-            turn.say(
-                turn.t("draft.cancel_confirm"),
-                [
-                    Choice("complaint:cancel_yes", turn.t("draft.cancel_yes")),
-                    Choice("complaint:cancel_no", turn.t("draft.cancel_no")),
-                ],
-            )
+            self._confirm_cancel(turn)
         elif action == "cancel_no":
             await self.show(turn, router)
         elif action in ("cancel", "cancel_yes"):
@@ -312,6 +341,13 @@ class ComplaintFlow(Flow):
             else:
                 data["description"] = text
                 await self._next(turn, router, data, "media")
+        elif step == "media" and data.get("description"):
+            # More words after the description ("les femmes marchent 5 km"): they belong to it.
+            added = f"{data['description']}\n{text}"[:DESCRIPTION_LIMIT].rstrip()
+            data["description"] = added
+            turn.say(turn.t("draft.description_added", text=added))
+            turn.goto("complaint", "media", data)
+            await self.show(turn, router)
         elif step == "answer":
             await self._answer(turn, router, data, text)
         else:

@@ -149,11 +149,47 @@ async def forward(
             )
             tx.enqueue(NewOutboxMessage(channel, chat, "forward", reply.to_dict(chat)), now)
             for kind, ref in complaint.media:
-                # A file id only means something on the platform it came from.
-                if channel == complaint.channel:
-                    media = Reply(text="", media=Media(kind, ref))  # type: ignore[arg-type]
+                media = media_forward(pack, complaint, channel, kind, ref)
+                if media is not None:
                     tx.enqueue(NewOutboxMessage(channel, chat, "forward", media.to_dict(chat)), now)
     return reached
+
+
+def media_forward(
+    pack: ContentPack, complaint: ComplaintRecord, channel: str, kind: str, ref: str
+) -> Reply | None:
+    """A file of the complaint for a CSO chat on `channel`, or None when it cannot go there.
+
+    A file id only means something on the platform it came from: on the same platform it is
+    sent again by id; a voice note goes to the other platform as bytes (the CSO's channel
+    downloads and uploads it when it delivers the row), with a note to read instead if that
+    platform cannot take it or the citizen's platform no longer has it. Photos and documents
+    stay on their own platform.
+    """
+    if channel == complaint.channel:
+        return Reply(text="", media=Media(kind, ref))  # type: ignore[arg-type]
+    if kind not in ("voice", "audio"):
+        return None
+    lang = pack.languages[0]
+    fallback = pack.texts.get(
+        lang,
+        "cso.forward.voice_not_carried",
+        reference=complaint.reference,
+        ask=pack.texts.get(lang, "cso.action.ask"),
+    )
+    gone = pack.texts.get(
+        lang,
+        "cso.forward.voice_gone",
+        reference=complaint.reference,
+        ask=pack.texts.get(lang, "cso.action.ask"),
+    )
+    return Reply(
+        text="",
+        media=Media(kind, ref),  # type: ignore[arg-type]
+        media_from=complaint.channel,
+        media_fallback=fallback,
+        media_gone=gone,
+    )
 
 
 async def notify(

@@ -244,7 +244,9 @@ class QuizFlow(Flow):
         if set(pack.quizzes) <= done:
             text += "\n\n" + turn.t("quiz.certificate", count=len(pack.quizzes))
         turn.goto("quiz", "home")
-        turn.say(
+        await say_with_voice(
+            turn,
+            "ui:quiz.result",
             text,
             [
                 Choice(

@@ -55,14 +55,23 @@ _PATTERNS: tuple[tuple[Kind, str], ...] = (
         r"(?:me|m|ma fille|mon enfant|ma soeur|ma petite soeur)\s+(?:a\s+)?mari\w*"
         r"|\b(?:mari|marie|mariee|marier|mariage)\b.*\b(?:[1-9]|1[0-7])\s*ans?\b"
         r"|\b(?:[1-9]|1[0-7])\s*ans?\b.*\b(?:mari|marie|mariee|marier|mariage)\b"
+        # "on m'a forcée à me marier", "obligée de me marier", "forcée au mariage".
+        r"|\b(?:force\w*|oblig\w*|contrain\w*)\s+(?:a|de)\s+(?:me|m|nous)\s+mari\w*"
+        r"|\b(?:force\w*|oblig\w*|contrain\w*)\s+(?:au|a un)\s+mariage\b"
         r"|\bfuru fanga la\b|\bka n furu\b|\bdenmisen furu\b",
     ),
     (
         "threat",
         rf"\b{_ME}\s+(?:a\s+|ont\s+)?(?:menac\w*|enlev\w*|kidnap\w*|sequestr\w*)"
         rf"|\bmenac\w*\s+de\s+mort\b|\b(?:veut|veulent|vont|va|v)\s+{_ME}\s+tuer\b"
+        # "il menace de me tuer", "il a dit qu'il allait me tuer".
+        rf"|\bmenac\w*\s+de\s+{_ME}\s+(?:tuer|frapp\w*|bruler|enlever|battre)\b"
+        rf"|\b(?:allait|allaient|voulait|voulaient|promet|promis)\s+(?:de\s+)?{_ME}\s+tuer\b"
         rf"|\b{_ACTOR}\b.*\b(?:{_HIT}|tire\w*|tuer|tue|tues|enlev\w*|kidnap\w*|gosi|bugo|faga)\b"
         rf"|\b{_ACTOR}\b.*\b{_ME}\s+(?:a\s+|ont\s+)?menac\w*"
+        # SMS word order: "policier menace moi", "gendarme menace nous", "il a menacé moi".
+        rf"|\b(?:{_ACTOR}|il|ils|elle|on|mari|patron|voisin\w*)\b.*"
+        r"\bmenac\w*\s+(?:moi|mw|nous|ma famille|mes enfants|mon enfant|mon fils|ma fille)\b"
         r"|\bhommes? armes?\b|\bgens armes?\b|\bn faga\b|\bfarati la\b",
     ),
     (

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from content.pack import SAFETY_MORE
+from handlers.audio.play import PLAY, voice
 from handlers.flow import Flow, Router
 from handlers.menu import back_to_menu
-from handlers.messages import Choice
+from handlers.messages import Choice, Reply
 from handlers.safety.detect import Kind
 from handlers.turn import Turn
 
@@ -35,7 +37,24 @@ def more_text(turn: Turn) -> str:
     return "\n".join(lines)
 
 
-def offer_help(turn: Turn, kind: Kind) -> None:
+async def say_safety(turn: Turn, key: str, text: str, choices: list[Choice]) -> None:
+    """Say a safety text at once; its voice note follows it for listeners, else is offered.
+
+    Unlike other screens, the text always comes first, even for someone who prefers to
+    listen: the numbers must not wait behind a voice note's upload or download.
+    """
+    path = voice(turn, key)
+    if path is None:
+        turn.say(text, choices)
+    elif await turn.tx.prefers_audio(turn.user.key):
+        turn.say(text, choices)
+        turn.replies.append(Reply(text="", audio=path))
+    else:
+        # Last, as on every other screen: the other choices keep their numbers.
+        turn.say(text, [*choices, Choice(f"{PLAY}{key}", turn.t("audio.listen"))])
+
+
+async def offer_help(turn: Turn, kind: Kind) -> None:
     """Answer a message about danger; nothing of the message itself is kept."""
     choices = [Choice("safety:more", turn.t("safety.more"))]
     safety = turn.pack.safety
@@ -44,7 +63,7 @@ def offer_help(turn: Turn, kind: Kind) -> None:
         # The longer article on this danger, for whoever wants to read on.
         title = article.short_title or article.title
         choices.append(Choice(f"learn:article:{article.id}", turn.pack.pick(title, turn.lang)))
-    turn.say(help_text(turn, kind), [*choices, back_to_menu(turn)])
+    await say_safety(turn, f"safety:{kind}", help_text(turn, kind), [*choices, back_to_menu(turn)])
 
 
 class SafetyFlow(Flow):
@@ -61,5 +80,5 @@ class SafetyFlow(Flow):
         """Show where to find help, then lead back to what the person was doing."""
         if choice != "safety:more":
             return False
-        turn.say(more_text(turn), [back_to_menu(turn)])
+        await say_safety(turn, f"safety:{SAFETY_MORE}", more_text(turn), [back_to_menu(turn)])
         return True

@@ -82,7 +82,11 @@ _ID_ROLES: tuple[tuple[str, str], ...] = (
     ("learn:themes", "back"),
     ("menu:main", "back"),
 )
-_NUMBERED = re.compile(r"^(?:n|no|numero|num|choix|option)?\s*(\d{1,2})$")
+# "2", "n°2", "choix 2", and as people answer a quiz: "la 2", "c la 2", "c'est la 2", "reponse 2".
+_NUMBERED = re.compile(
+    r"^(?:(?:c|c est|cest|ces|ce)\s+)?(?:(?:la|le)\s+)?"
+    r"(?:(?:n|no|numero|num|choix|option|reponse|rep)\s*)?(\d{1,2})$"
+)
 
 
 def words_of(text: str) -> list[str]:

@@ -132,6 +132,11 @@ class PgCampaignStoreMixin:
         )
         return _campaign(rows[0]) if rows else None
 
+    async def campaign_definition(self, name: str) -> str | None:
+        """The campaign file's content as recorded when it was first sent."""
+        rows = await self._rows("SELECT definition FROM campaigns WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
     async def begin_campaign(
         self, name: str, digest: str, definition: str, now: datetime
     ) -> CampaignRecord:

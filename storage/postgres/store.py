@@ -25,6 +25,7 @@ import asyncpg
 
 from storage.errors import DuplicateInbound, StaleRecord
 from storage.ports_core import Session
+from storage.ports_inbox import inbox_key
 from storage.postgres.audio import PgAudioStoreMixin, PgAudioTransactionMixin
 from storage.postgres.barometer import PgBarometerStoreMixin, PgBarometerTransactionMixin
 from storage.postgres.campaigns import PgCampaignStoreMixin
@@ -34,10 +35,16 @@ from storage.postgres.complaints import (
     anonymise,
 )
 from storage.postgres.cso_inbox import PgCsoInboxTransactionMixin
+from storage.postgres.inbox import PgInboxStoreMixin, PgInboxTransactionMixin
+from storage.postgres.leader import PgLeaderStoreMixin
 from storage.postgres.link import PgLinkCodeTransactionMixin
 from storage.postgres.migrations import load_pg_migrations
+from storage.postgres.open311 import PgOpen311StoreMixin
+from storage.postgres.ops import PgOpsStoreMixin
 from storage.postgres.quizzes import PgQuizStoreMixin, PgQuizTransactionMixin
+from storage.postgres.rate import PgRateStoreMixin
 from storage.postgres.stats import PgStatsStoreMixin
+from storage.postgres.window import PgWindowStoreMixin
 from storage.records import (
     ConversationRecord,
     NewOutboxMessage,
@@ -46,7 +53,7 @@ from storage.records import (
     SearchRecord,
     UserRecord,
 )
-from storage.sqlite_inbox import inbox_key
+from storage.screens import pushed_screen, screen_columns, screen_items
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +125,7 @@ def _conversation(row: Sequence[Any]) -> ConversationRecord:
         flow=row[1],
         step=row[2],
         data=row[3],
-        choices=tuple(row[4]),
+        **screen_columns(list(row[4] or [])),
         updated_at=row[5],
     )
 
@@ -138,6 +145,17 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A connection back in the pool needs no reset query: it carries no session state.
+
+    asyncpg's default reset (unlock all, close cursors, unlisten, RESET ALL) is a round trip
+    on every release, about four per turn. Nothing here leaves session state on a pooled
+    connection: locks are transaction-scoped except the leader's, which unlocks itself or
+    terminates its connection (leader.py), and nobody SETs, LISTENs or DECLAREs. An open
+    transaction is still rolled back by asyncpg before this runs.
+    """
+
+
 def _translate(exc: Exception) -> Exception:
     """A foreign key that fails means a row read by the turn was deleted meanwhile."""
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
@@ -155,30 +173,35 @@ class PostgresTransaction(
     PgAudioTransactionMixin,
     PgLinkCodeTransactionMixin,
     PgCsoInboxTransactionMixin,
+    PgInboxTransactionMixin,
 ):
     """A unit of work on one pooled connection: reads now, writes queued until the commit."""
 
     def __init__(self, store: PostgresStore) -> None:
         self._store = store
         self._conn: asyncpg.Connection | None = None
-        self._tx: Any = None
         self.ops: list[Op] = []
         self._locked: set[str] = set()
 
-    async def _connection(self) -> asyncpg.Connection:
+    async def _connection(self, user_lock: int | None = None) -> asyncpg.Connection:
         if self._conn is None:
             conn = await self._store.pool.acquire()
+            # BEGIN and a turn's user lock go in one simple-protocol round trip (the key is
+            # an int, so the text is safe); asyncpg's Transaction would send BEGIN alone.
+            sql = "BEGIN"
+            if user_lock is not None:
+                sql += f"; SELECT pg_advisory_xact_lock({LOCK_USER}, {int(user_lock)})"
             try:
-                tx = conn.transaction()
-                await tx.start()
+                await conn.execute(sql)
             except BaseException:
-                await self._store.pool.release(conn)
+                await self._store.pool.release(conn)  # asyncpg rolls back what was begun
                 raise
-            self._conn, self._tx = conn, tx
+            self._conn = conn
         return self._conn
 
     async def finish(self, ok: bool) -> None:
         """Run the queued writes and commit (ok), or roll back; always give the connection back."""
+        committed = False
         try:
             if ok and (self.ops or self._conn is not None):
                 conn = await self._connection()
@@ -186,16 +209,16 @@ class PostgresTransaction(
                     for op in self.ops:
                         await op(conn)
                 except Exception as exc:
-                    await self._tx.rollback()
-                    self._tx = None
                     raise _translate(exc) from exc
-                await self._tx.commit()
-                self._tx = None
+                status = await conn.execute("COMMIT")
+                committed = True
+                if status != "COMMIT":  # the server rolled back instead
+                    raise StaleRecord(f"transaction not committed ({status})")
         finally:
             if self._conn is not None:
                 try:
-                    if self._tx is not None:
-                        await self._tx.rollback()
+                    if not committed:
+                        await self._conn.execute("ROLLBACK")
                 finally:
                     await self._store.pool.release(self._conn)
                     self._conn = None
@@ -204,8 +227,12 @@ class PostgresTransaction(
         """Hold this user's turn lock until the unit of work ends, in every process."""
         if user_key in self._locked:
             return
-        conn = await self._connection()
-        await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", LOCK_USER, lock_key(user_key))
+        if self._conn is None:
+            await self._connection(user_lock=lock_key(user_key))
+        else:
+            await self._conn.execute(
+                "SELECT pg_advisory_xact_lock($1, $2)", LOCK_USER, lock_key(user_key)
+            )
         self._locked.add(user_key)
 
     async def load_session(self, user_key: str, channel: str, message_id: str | None) -> Session:
@@ -303,7 +330,7 @@ class PostgresTransaction(
                 conversation.flow,
                 conversation.step,
                 conversation.data,
-                list(conversation.choices),
+                screen_items(conversation.choices, conversation.labels),
                 conversation.updated_at,
             )
 
@@ -394,6 +421,12 @@ class PostgresStore(
     PgCampaignStoreMixin,
     PgStatsStoreMixin,
     PgAudioStoreMixin,
+    PgInboxStoreMixin,
+    PgWindowStoreMixin,
+    PgOpen311StoreMixin,
+    PgOpsStoreMixin,
+    PgRateStoreMixin,
+    PgLeaderStoreMixin,
 ):
     """A pool of connections to one PostgreSQL database, shared by any number of processes."""
 
@@ -412,7 +445,11 @@ class PostgresStore(
     ) -> PostgresStore:
         """Connect a pool to the database the URL names and apply migrations."""
         pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, init=_init_connection
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            init=_init_connection,
+            reset=_keep_session,
         )
         # Host and database only: the URL may carry a password.
         parts = urlsplit(url)
@@ -573,17 +610,40 @@ class PostgresStore(
     async def mark_sent(
         self, outbox_id: str, now: datetime, platform_id: str | None, owner: str | None = None
     ) -> bool:
-        """Record a successful delivery; False if the lease was no longer this owner's."""
-        status = await self._execute(
-            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = $1, "
-            "locked_until = NULL, locked_by = NULL, last_error = NULL, platform_message_id = $2 "
-            "WHERE id = $3 AND ($4::text IS NULL OR locked_by = $4)",
-            now,
-            platform_id,
-            outbox_id,
-            owner,
-        )
-        return status == "UPDATE 1"
+        """Record a successful delivery (False if the lease was no longer this owner's); a
+        message with choices becomes its recipient's screen."""
+        changed: list[bool] = []
+
+        async def sent(conn: asyncpg.Connection) -> None:
+            row = await conn.fetchrow(
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = $1, "
+                "locked_until = NULL, locked_by = NULL, last_error = NULL, "
+                "platform_message_id = $2 "
+                "WHERE id = $3 AND ($4::text IS NULL OR locked_by = $4) "
+                "RETURNING user_key, payload",
+                now,
+                platform_id,
+                outbox_id,
+                owner,
+            )
+            changed.append(row is not None)
+            if row is None or row[0] is None:
+                return  # another worker's lease: it records the outcome, and the screen
+            choices, labels = pushed_screen(row[1] if isinstance(row[1], dict) else {})
+            if not choices:
+                return
+            # Recorded when sent, not when queued: the screen is what the person last saw.
+            # Its time counts as activity, so an old conversation does not expire under it.
+            await conn.execute(
+                "UPDATE conversations SET choices = $1, updated_at = GREATEST(updated_at, $2) "
+                "WHERE user_key = $3",
+                screen_items(choices, labels),
+                now,
+                row[0],
+            )
+
+        await self._in_transaction(sent)
+        return changed == [True]
 
     async def mark_failed(
         self,

@@ -7,6 +7,7 @@ import contextlib
 import hmac
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -35,6 +36,7 @@ from bot.channels.telegram.convert import (
     from_callback,
     from_member,
     from_message,
+    sender_of,
     utc_now,
 )
 from bot.channels.telegram.flood import FloodControl
@@ -48,8 +50,8 @@ from handlers.engine import Engine, pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound, Reply
 from storage.cache import Lru
-from storage.sqlite import SqliteStore
-from storage.sqlite_inbox import inbox_key
+from storage.ports import Store
+from storage.ports_inbox import NewInbound, chat_key, inbox_key
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +91,6 @@ def _route(reply: Reply, private_to: str | None) -> Reply | None:
     return replace(reply, chat=str(only_for))
 
 
-def _dump(update: Update) -> str:
-    """An update as Telegram sent it (field aliases such as `from`), for the inbox."""
-    return update.model_dump_json(exclude_unset=True, by_alias=True)
-
-
 def make_bot(token: str, api_url: str | None) -> Bot:
     """An aiogram Bot, pointed at another Bot API server when `api_url` is set."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else None
@@ -103,7 +100,7 @@ def make_bot(token: str, api_url: str | None) -> Bot:
 class TelegramChannel:
     """Turns updates into Inbound values and draws the engine's replies on Telegram."""
 
-    def __init__(self, bot: Bot, engine: Engine, store: SqliteStore, flood: FloodControl) -> None:
+    def __init__(self, bot: Bot, engine: Engine, store: Store, flood: FloodControl) -> None:
         self.bot = bot
         self.sender = TelegramSender(bot, store, flood)
         self.sender.voice = TelegramVoice(
@@ -235,20 +232,24 @@ class TelegramChannel:
                 self._background.discard(task)
         return [reply.text for reply in kept]
 
-    async def run_polling(self) -> None:
-        """Long polling until `close`: an offset is confirmed only once its updates are stored."""
+    async def run_polling(self, until: asyncio.Event | None = None) -> None:
+        """Long polling until `close` (or `until`, when this process stops leading): an offset
+        is confirmed only once its updates are stored."""
         await self.bot.delete_webhook(drop_pending_updates=False)
         offset: int | None = None
         failures = 0
-        while not self._closing.is_set():
+        resigned = until or asyncio.Event()
+        while not self._closing.is_set() and not resigned.is_set():
             fetch = asyncio.ensure_future(
                 self.bot.get_updates(
                     offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
                 )
             )
             closing = asyncio.ensure_future(self._closing.wait())
-            await asyncio.wait({fetch, closing}, return_when=asyncio.FIRST_COMPLETED)
+            resigning = asyncio.ensure_future(resigned.wait())
+            await asyncio.wait({fetch, closing, resigning}, return_when=asyncio.FIRST_COMPLETED)
             closing.cancel()
+            resigning.cancel()
             if not fetch.done():
                 fetch.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -256,10 +257,10 @@ class TelegramChannel:
                 return
             try:
                 updates = fetch.result()
-                stored = [(u.update_id, _dump(u)) for u in updates]
-                for update, (_, payload) in zip(updates, stored, strict=True):
-                    self._parsed.put(payload, update)
-                await self.store_updates(stored)
+                await self.store_updates(
+                    [u.model_dump(mode="json", exclude_unset=True, by_alias=True) for u in updates],
+                    parsed=updates,
+                )
             except Exception as exc:
                 # Nothing confirmed: the same updates come again on the next call.
                 failures += 1
@@ -271,12 +272,29 @@ class TelegramChannel:
             if updates:
                 offset = updates[-1].update_id + 1
 
-    async def store_updates(self, updates: list[tuple[int, str]]) -> None:
-        """Write updates to the durable inbox and wake the pump."""
+    async def store_updates(
+        self, updates: list[dict[str, Any]], parsed: Sequence[Update] = ()
+    ) -> None:
+        """Write updates (as Telegram sent them) to the durable inbox and wake the pump.
+
+        `parsed` are the same updates as aiogram objects (polling has them): the pump hands
+        them on as they are instead of parsing the stored text again.
+        """
         if not updates:
             return
+        payloads = [json.dumps(data) for data in updates]
+        for payload, update in zip(payloads, parsed, strict=False):
+            self._parsed.put(payload, update)
         await self._store.store_inbound(
-            [(CHANNEL, inbox_key(CHANNEL, str(uid)), payload) for uid, payload in updates],
+            [
+                NewInbound(
+                    CHANNEL,
+                    inbox_key(CHANNEL, str(data["update_id"])),
+                    payload,
+                    chat_key(CHANNEL, sender_of(data)),
+                )
+                for data, payload in zip(updates, payloads, strict=True)
+            ],
             utc_now(),
         )
         self.pump.poke()
@@ -303,12 +321,12 @@ class TelegramChannel:
                 return web.Response(status=401, text="wrong secret token")
             try:
                 data = loads(await request.read())
-                update = Update.model_validate(data, context={"bot": self.bot})
+                Update.model_validate(data, context={"bot": self.bot})  # readable, or refused
             except Exception:
                 log.warning("unreadable Telegram update ignored")
                 return web.Response(status=200)
             try:
-                await self.store_updates([(update.update_id, json.dumps(data))])
+                await self.store_updates([data])
             except Exception:
                 # Not stored: Telegram is told so, and sends the update again.
                 log.exception("a Telegram update could not be stored")
@@ -316,6 +334,11 @@ class TelegramChannel:
             return web.Response(status=200)
 
         return handle
+
+    def lease_for(self, seconds: float) -> None:
+        """How long a process that died keeps its stored inbounds and replies from the others."""
+        self._turns.hold_seconds = seconds
+        self.pump.lease_seconds = seconds
 
     async def close(self) -> None:
         """Stop polling, let stored updates in progress finish, then close the HTTP session."""

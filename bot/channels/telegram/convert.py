@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
@@ -129,6 +130,21 @@ def from_member(update: ChatMemberUpdated, update_id: int, now: datetime) -> Inb
         lang_hint=(update.from_user.language_code or "")[:2] or None,
         event=event,
     )
+
+
+def sender_of(update: dict[str, Any]) -> str | None:
+    """Who an update (as Telegram sent it) is from, to keep their updates in order."""
+    for name, event in update.items():
+        if name == "update_id" or not isinstance(event, dict):
+            continue
+        for holder in (
+            event.get("from"),
+            event.get("chat"),
+            (event.get("message") or {}).get("chat"),
+        ):
+            if isinstance(holder, dict) and holder.get("id") is not None:
+                return str(holder["id"])
+    return None
 
 
 def utc_now() -> datetime:

@@ -6,6 +6,10 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.channels.rate import SharedRate
 
 
 @dataclass
@@ -51,8 +55,11 @@ class FloodControl:
         burst: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        shared: SharedRate | None = None,
     ) -> None:
         self._global = Bucket(global_rate, max(global_rate, 1.0))
+        # Several processes: the overall rate is the deployment's, taken in `take_global`.
+        self._shared = shared
         self._chat_rate = chat_rate
         self._group_rate = group_per_minute / 60
         self._burst = burst
@@ -77,14 +84,25 @@ class FloodControl:
         if bucket is None:
             bucket = Bucket(self._group_rate if group else self._chat_rate, self._burst)
             self._chats[chat_id] = bucket
+        if self._shared is not None:
+            # Per-chat limits stay in this process: a chat's rows are leased to one process
+            # at a time, and Telegram answers an excess with a 429 that the outbox honours.
+            pause = bucket.peek(now)
+            return pause if max_wait is not None and pause > max_wait else bucket.reserve(now)
         if max_wait is not None:
             pause = max(self._global.peek(now), bucket.peek(now))
             if pause > max_wait:
                 return pause
         return max(self._global.reserve(now), bucket.reserve(now))
 
+    async def take_global(self) -> None:
+        """Wait for the deployment's overall budget (nothing to do in one process)."""
+        if self._shared is not None:
+            await self._shared.take()
+
     async def wait(self, chat_id: str, group: bool) -> None:
         """Sleep until a send to `chat_id` is within the limits."""
         pause = self.delay(chat_id, group)
         if pause > 0:
             await self._sleep(pause)
+        await self.take_global()

@@ -19,8 +19,9 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.channels.relay import Note, Relay
 from bot.channels.telegram.flood import FloodControl
 from bot.channels.telegram.render import (
     CAPTION_LIMIT,
@@ -41,14 +42,17 @@ from bot.delivery import SendError
 from handlers.locks import KeyedLocks
 from handlers.messages import Choice, Reply
 from storage.cache import Lru
+from storage.ports import Store
 from storage.records import OutboxRecord
-from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER_WAITS = 5
 MAX_INLINE_WAIT = 2.0
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
+# Bots may send voice notes of up to 50 MB (OGG/Opus, MP3 or M4A) with sendVoice.
+VOICE_LIMIT = 50 * 1024 * 1024
+VOICE_TYPES = frozenset({"audio/ogg", "audio/mpeg", "audio/mp4"})
 
 
 def is_group(chat_id: str) -> bool:
@@ -59,7 +63,7 @@ def is_group(chat_id: str) -> bool:
 class TelegramSender:
     """Sends replies and outbox rows; one chat's messages go out one at a time, in order."""
 
-    def __init__(self, bot: Bot, store: SqliteStore, flood: FloodControl) -> None:
+    def __init__(self, bot: Bot, store: Store, flood: FloodControl) -> None:
         self.bot = bot
         self._store = store
         self._flood = flood
@@ -69,6 +73,8 @@ class TelegramSender:
         self._keyboards: Lru[tuple[object, ...], InlineKeyboardMarkup | None] = Lru(2048)
         # Voice notes of the pack (issue 18); set by the channel, which knows the pack.
         self.voice: TelegramVoice | None = None
+        # Citizens' voice notes sent on WhatsApp, forwarded to a CSO chat here.
+        self.relay = Relay("telegram", VOICE_LIMIT, types=VOICE_TYPES)
 
     async def send(self, chat_id: str, reply: Reply, row: OutboxRecord | None = None) -> str | None:
         """Send a reply (in parts if long); return the last Telegram message id."""
@@ -85,7 +91,13 @@ class TelegramSender:
                     last = await self._call(chat_id, lambda: voice.send(int(chat_id), path))
                 except VoiceFileError:
                     log.warning("voice note %s is not in the pack: text only", path)
-            if reply.media is not None:
+            if reply.media is not None and self.relay.wants(reply):
+                async with self.relay.carry(reply) as note:
+                    if isinstance(note, Note):
+                        last = await self._call(chat_id, self._voice_upload(chat_id, note))
+                    else:
+                        text = note
+            elif reply.media is not None:
                 caption = text if len(text) <= CAPTION_LIMIT else None
                 last = await self._call(chat_id, self._media_call(chat_id, reply, caption))
                 text = "" if caption is not None else text
@@ -122,6 +134,13 @@ class TelegramSender:
             ),
         )
         return str(message_id)
+
+    def _voice_upload(self, chat_id: str, note: Note) -> Callable[[], Awaitable[Any]]:
+        """sendVoice with the bytes of a voice note that came from another platform."""
+        ending = "ogg" if note.mime == "audio/ogg" else note.mime.split("/")[-1]
+        return lambda: self.bot.send_voice(
+            int(chat_id), BufferedInputFile(note.data, f"voice.{ending}")
+        )
 
     def _media_call(
         self, chat_id: str, reply: Reply, caption: str | None
@@ -195,6 +214,7 @@ class TelegramSender:
                 raise SendError("flood control", retry_after=pause)
             if pause > 0:
                 await asyncio.sleep(pause)
+            await self._flood.take_global()
             try:
                 return await call()
             except TelegramRetryAfter as exc:

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.limits import BadJson, loads
-from bot.channels.whatsapp.convert import CHANNEL, Events, parse
+from bot.channels.whatsapp.convert import CHANNEL, Events, parse, sender_of
 from bot.channels.whatsapp.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.whatsapp.sender import GraphConfig, WhatsAppSender
 from bot.channels.whatsapp.window import DeadHandler, Window
@@ -26,8 +26,8 @@ from handlers.engine import Engine, pseudonym, utc_now
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound
 from storage.cache import Lru
-from storage.sqlite import SqliteStore
-from storage.sqlite_inbox import inbox_key
+from storage.ports import Store
+from storage.ports_inbox import NewInbound, chat_key, inbox_key
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class WhatsAppChannel:
     def __init__(
         self,
         engine: Engine,
-        store: SqliteStore,
+        store: Store,
         sender: WhatsAppSender,
         *,
         app_secret: str | None,
@@ -111,7 +111,7 @@ class WhatsAppChannel:
             log.warning("whatsapp webhook with a wrong signature refused")
             return web.Response(status=403, text="wrong signature")
         try:
-            loads(raw)
+            body = loads(raw)
         except BadJson as exc:
             log.warning("unreadable whatsapp webhook body (%d bytes): %s", len(raw), exc)
             if exc.over_limit:
@@ -122,7 +122,9 @@ class WhatsAppChannel:
         try:
             # Stored before Meta hears of it: a crash after this loses nothing.
             key = inbox_key(CHANNEL, hashlib.sha256(raw).hexdigest())
-            await self._store.store_inbound([(CHANNEL, key, raw.decode("utf-8"))], self._clock())
+            chat = chat_key(CHANNEL, sender_of(body))
+            stored = NewInbound(CHANNEL, key, raw.decode("utf-8"), chat)
+            await self._store.store_inbound([stored], self._clock())
         except Exception:
             log.exception("a whatsapp webhook body could not be stored")
             return web.Response(status=503)  # Meta sends it again
@@ -213,6 +215,11 @@ class WhatsAppChannel:
         if pending:
             await asyncio.wait(pending, timeout=10)
 
+    def lease_for(self, seconds: float) -> None:
+        """How long a process that died keeps its stored inbounds and replies from the others."""
+        self._turns.hold_seconds = seconds
+        self.pump.lease_seconds = seconds
+
     async def close(self) -> None:
         """Let messages in progress finish, then close the HTTP session."""
         await self.pump.stop()
@@ -221,7 +228,7 @@ class WhatsAppChannel:
 
 
 def from_settings(
-    settings: Settings, engine: Engine, store: SqliteStore, on_dead: DeadHandler | None = None
+    settings: Settings, engine: Engine, store: Store, on_dead: DeadHandler | None = None
 ) -> WhatsAppChannel:
     """The channel as configured by `CIVICBOT_WHATSAPP_*`."""
     assert settings.whatsapp_token is not None and settings.whatsapp_phone_id is not None

@@ -69,6 +69,18 @@ def _moment(value: Any, default: datetime) -> datetime:
         return default
 
 
+def sender_of(body: Any) -> str | None:
+    """The phone number a webhook body is from (or about), to keep its inbounds in order."""
+    for entry in _list(_dict(body).get("entry")):
+        for change in _list(_dict(entry).get("changes")):
+            value = _dict(_dict(change).get("value"))
+            for message in _list(value.get("messages")):
+                return _str(_dict(message).get("from"))
+            for status in _list(value.get("statuses")):
+                return _str(_dict(status).get("recipient_id"))
+    return None
+
+
 def parse(body: Any, now: datetime) -> Events:
     """Every message and status of a webhook call; what cannot be read is counted, not raised."""
     events = Events()

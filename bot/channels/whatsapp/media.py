@@ -10,8 +10,9 @@ from datetime import timedelta
 import aiohttp
 
 from bot.channels.voice import VoiceCache
+from bot.channels.whatsapp.errors import error_of
 from bot.delivery import SendError
-from handlers.audio.record import FetchError
+from handlers.audio.record import FetchError, MediaGone, MediaTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,9 @@ MEDIA_LIFETIME = timedelta(days=29)
 # Meta's answer to a message whose media id it no longer has.
 EXPIRED = ("whatsapp 131053",)
 OGG = "audio/ogg"
+# Meta's answer to a media id it does not have (any more): code 100, "Object with ID ...
+# does not exist" (subcode 33), with HTTP 400, or 404.
+UNKNOWN_OBJECT = 100
 
 Payload = dict[str, object]
 Post = Callable[[str, dict[str, object]], Awaitable[str | None]]
@@ -54,12 +58,12 @@ class GraphMedia:
             raise SendError("WhatsApp sender is not running")
         return session
 
-    async def upload(self, data: bytes) -> str:
-        """Upload a voice note; Meta's media id."""
+    async def upload(self, data: bytes, mime: str = OGG) -> str:
+        """Upload a voice note (or another audio file of type `mime`); Meta's media id."""
         form = aiohttp.FormData()
         form.add_field("messaging_product", "whatsapp")
-        form.add_field("type", OGG)
-        form.add_field("file", data, filename="voice.ogg", content_type=OGG)
+        form.add_field("type", mime)
+        form.add_field("file", data, filename=f"voice.{mime.split('/')[-1]}", content_type=mime)
         try:
             async with self._open().post(self._upload_url, data=form) as resp:
                 status, body = resp.status, await resp.json(content_type=None)
@@ -87,11 +91,16 @@ class GraphMedia:
             session = self._open()
             async with session.get(f"{self._base}/{media_id}") as resp:
                 meta = await resp.json(content_type=None)
+                if resp.status in (400, 404) and error_of(meta, resp.status)[0] == UNKNOWN_OBJECT:
+                    raise MediaGone(f"Meta no longer has the media (HTTP {resp.status})")
                 if resp.status != 200 or not isinstance(meta, dict) or "url" not in meta:
                     raise FetchError(f"no URL for the media (HTTP {resp.status})")
             if int(meta.get("file_size") or 0) > limit:
-                raise FetchError("media too large")
+                raise MediaTooLarge("media too large")
             async with session.get(str(meta["url"])) as resp:
+                if resp.status in (404, 410):
+                    # The URL was given just now (it lasts 5 minutes): the file itself is gone.
+                    raise MediaGone(f"media download answered HTTP {resp.status}")
                 if resp.status != 200:
                     raise FetchError(f"media download refused (HTTP {resp.status})")
                 data = await resp.content.read(limit + 1)
@@ -100,5 +109,5 @@ class GraphMedia:
         except (aiohttp.ClientError, TimeoutError, ValueError, SendError) as exc:
             raise FetchError(f"whatsapp download failed: {type(exc).__name__}") from None
         if len(data) > limit:
-            raise FetchError("media too large")
+            raise MediaTooLarge("media too large")
         return data

@@ -15,11 +15,13 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels.rate import SharedRate
+from bot.channels.relay import Note, Relay
 from bot.channels.telegram.flood import Bucket
 from bot.channels.voice import VoiceCache, VoiceFileError
 from bot.channels.whatsapp.convert import CHANNEL
 from bot.channels.whatsapp.errors import classify, error_of
-from bot.channels.whatsapp.media import MEDIA_LIFETIME, GraphMedia
+from bot.channels.whatsapp.media import MEDIA_LIFETIME, GraphMedia, audio_payload
 from bot.channels.whatsapp.render import (
     ID_LIMIT,
     TOKEN_PREFIX,
@@ -36,8 +38,8 @@ from bot.delivery import SendError
 from handlers.engine import pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Choice, Reply, user_key
+from storage.ports import Store
 from storage.records import OutboxRecord
-from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ PAIR_BURST = 4.0
 MAX_INLINE_WAIT = 1.0
 RATE_RETRIES = 3  # 130429: wait and try again this many times before leaving it to the outbox
 RATE_RETRY_AFTER = 30.0
+# Meta takes audio messages of up to 16 MB, in these types (OGG with Opus only).
+AUDIO_LIMIT = 16 * 1024 * 1024
+AUDIO_TYPES = frozenset({"audio/ogg", "audio/mpeg", "audio/mp4", "audio/amr", "audio/aac"})
 # Business-scoped user ids ("ML.1234...") go in `recipient`; phone numbers in `to`.
 _BSUID = re.compile(r"^[A-Z]{2}\.")
 
@@ -82,7 +87,7 @@ class WhatsAppSender:
     def __init__(
         self,
         config: GraphConfig,
-        store: SqliteStore,
+        store: Store,
         window: Window,
         *,
         clock: Callable[[], float] = time.monotonic,
@@ -97,12 +102,16 @@ class WhatsAppSender:
         self._sleep = sleep
         self._backoff = backoff
         self._global = Bucket(config.rate, max(config.rate, 1.0))
+        # Several processes: the phone number's rate is the deployment's, not this process's.
+        self._shared: SharedRate | None = None
         self._pairs: dict[str, Bucket] = {}
         self._paused_until = 0.0
         self._chats = KeyedLocks()
         self._session: aiohttp.ClientSession | None = None
         # Voice notes of the pack (issue 18); set up by the channel, which knows the pack.
         self.media: GraphMedia | None = None
+        # Citizens' voice notes sent on Telegram, forwarded to a CSO number here.
+        self.relay = Relay(CHANNEL, AUDIO_LIMIT, types=AUDIO_TYPES)
 
     def attach_voice(self, root: Callable[[], Path]) -> GraphMedia:
         """Serve the pack's voice notes (found under `root()`), uploading each file once."""
@@ -113,6 +122,14 @@ class WhatsAppSender:
 
     def __repr__(self) -> str:
         return f"WhatsAppSender(url={self._url!r})"
+
+    def share_rate(self, shared: SharedRate) -> None:
+        """Take the phone number's rate from the deployment's bucket instead of this process's.
+
+        Pair limits (one user) stay in this process: one chat's rows are leased to one process
+        at a time, and Meta answers an excess with 131056, which waits and retries.
+        """
+        self._shared = shared
 
     async def start(self) -> None:
         """Open the HTTP session (inside the running loop)."""
@@ -140,6 +157,12 @@ class WhatsAppSender:
                     decision = await self.window.decide(chat_id, reply, refused=True)
             if decision.mode == "wait":
                 raise self.window.wait(chat_id, decision, f"no template for {decision.kind}")
+            if not reply.text.strip():
+                # A voice note or photo row has no words for a template's body: it would
+                # reach the user as an empty "…" and the media would be lost. It waits for
+                # the window instead, behind the text row that went as a template, and goes
+                # free-form as soon as the user writes.
+                raise self.window.wait(chat_id, decision, "media cannot go in a template")
             return await self._template(chat_id, reply, decision)
 
     async def reply(self, chat_id: str, reply: Reply) -> str | None:
@@ -157,7 +180,7 @@ class WhatsAppSender:
             return False
         async with self._chats.hold(chat_id):
             await self._post(
-                chat_id, list_payload(body, choices, page, listing, self._lang(chat_id))
+                chat_id, list_payload(body, choices, page, listing, await self._lang(chat_id))
             )
         return True
 
@@ -167,6 +190,17 @@ class WhatsAppSender:
         listing = listing_of(reply)
         token = await self._store.save_token(listing, _now()) if listing is not None else None
         last = None
+        if reply.media is not None and self.relay.wants(reply):
+            if self.media is None:
+                raise SendError("WhatsApp media are not set up")
+            async with self.relay.carry(reply) as note:
+                if isinstance(note, Note):
+                    # Uploaded for this one message: a citizen's voice is not cached.
+                    media_id = await self.media.upload(note.data, note.mime)
+                    return await self._post(chat_id, audio_payload(media_id))
+            reply = replace(reply, media=None, text=note)
+            if not reply.text:
+                return None
         if reply.audio is not None and self.media is not None:
             try:
                 last = await self.media.send(chat_id, reply.audio, self._post)
@@ -174,7 +208,7 @@ class WhatsAppSender:
                 log.warning("voice note %s is not in the pack: text only", reply.audio)
             if not reply.text and not reply.choices and reply.media is None:
                 return last
-        for payload in render(reply, self._lang(chat_id), token):
+        for payload in render(reply, await self._lang(chat_id), token):
             last = await self._post(chat_id, payload)
         return last
 
@@ -202,10 +236,9 @@ class WhatsAppSender:
             choices.append(choice)
         return replace(reply, choices=tuple(choices))
 
-    def _lang(self, chat_id: str) -> str | None:
-        """The user's language when the engine has them in memory (for a list's own words)."""
-        cached = self._store.cache.get(user_key(CHANNEL, chat_id))
-        return cached[0].language if cached else None
+    async def _lang(self, chat_id: str) -> str | None:
+        """The user's language, if known (for a list's own words)."""
+        return await self._store.user_language(user_key(CHANNEL, chat_id))
 
     async def _pair_slot(self, chat_id: str) -> None:
         """Space bulk sends to one user; a long wait defers the row rather than the worker."""
@@ -230,8 +263,12 @@ class WhatsAppSender:
 
     async def _throttle(self) -> None:
         """Stay under the phone number's rate, and behind any back-off Meta asked for."""
-        now = self._clock()
-        pause = max(self._global.reserve(now), self._paused_until - now)
+        if self._shared is not None:
+            await self._shared.take()
+            pause = self._paused_until - self._clock()
+        else:
+            now = self._clock()
+            pause = max(self._global.reserve(now), self._paused_until - now)
         if pause > 0:
             await self._sleep(pause)
 

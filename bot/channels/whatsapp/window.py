@@ -18,28 +18,24 @@ Meta may still refuse a free-form message with error 131047 (re-engagement): at 
 API answer, or later in a `failed` status. Both follow the same rule, template or wait; the
 status marks the row with the moment Meta said so, so that the window counts as closed until
 the user writes after it.
-
-The statements below are written against SQLite through the store's `fetch_all`
-(`UPDATE ... RETURNING`): they touch only the outbox and belong in the storage ports once a
-second backend exists.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from bot.channels.whatsapp.convert import CHANNEL, Status
 from bot.channels.whatsapp.errors import classify
 from bot.delivery import SendError
 from handlers.engine import pseudonym, utc_now
 from handlers.messages import Reply, user_key
+from storage.ports import Store
+from storage.ports_window import SendFailure
 from storage.records import OutboxRecord, from_iso, iso
-from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +77,7 @@ class Window:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         templates: Mapping[str, str],
         languages: Sequence[str] = ("fr",),
         *,
@@ -100,23 +96,13 @@ class Window:
 
     async def load(self) -> None:
         """Learn which chats have rows waiting (after a restart)."""
-        rows = await self._store.fetch_all(
-            "SELECT DISTINCT chat_id FROM outbox WHERE channel = ? AND state = 'failed' "
-            "AND last_error LIKE ?",
-            (CHANNEL, WAIT_PREFIX + "%"),
-        )
-        self.waiting = {str(row[0]) for row in rows}
+        self.waiting = await self._store.waiting_chats(CHANNEL, WAIT_PREFIX)
 
     async def decide(
         self, chat_id: str, reply: Reply, *, refused: bool = False, row: OutboxRecord | None = None
     ) -> Decision:
         """Free-form inside the window; outside (or `refused` by Meta), a template or a wait."""
-        rows = await self._store.fetch_all(
-            "SELECT language, last_inbound_at FROM users WHERE key = ?",
-            (user_key(CHANNEL, chat_id),),
-        )
-        language = rows[0][0] if rows else None
-        last = from_iso(rows[0][1]) if rows and rows[0][1] else None
+        language, last = await self._store.user_window(user_key(CHANNEL, chat_id)) or (None, None)
         closed = reply.extra.get(CLOSED_KEY)
         closed_at = from_iso(closed) if isinstance(closed, str) else None
         if not refused and is_open(last, closed_at, self._clock()):
@@ -132,19 +118,14 @@ class Window:
 
     async def _kind(self, chat_id: str, reply: Reply) -> str:
         """The kind of the outbox row being sent (the delivery worker leased it just now)."""
-        rows = await self._store.fetch_all(
-            "SELECT kind, payload FROM outbox WHERE channel = ? AND chat_id = ? "
-            "AND state IN ('pending', 'failed') AND locked_until > ? "
-            "ORDER BY next_attempt_at",
-            (CHANNEL, chat_id, iso(self._clock())),
-        )
+        rows = await self._store.leased_payloads(CHANNEL, chat_id, self._clock())
         wanted = reply.to_dict(chat_id)
         for kind, payload in rows:
-            if json.loads(payload) == wanted:
-                return str(kind)
+            if payload == wanted:
+                return kind
         for kind, payload in rows:
-            if json.loads(payload).get("text") == reply.text:
-                return str(kind)
+            if payload.get("text") == reply.text:
+                return kind
         return "unknown"
 
     def wait(self, chat_id: str, decision: Decision, reason: str) -> SendError:
@@ -163,26 +144,17 @@ class Window:
         if chat_id not in self.waiting:
             return 0
         self.waiting.discard(chat_id)
-        rows = await self._store.fetch_all(
-            "UPDATE outbox SET next_attempt_at = ? WHERE channel = ? AND chat_id = ? "
-            "AND state = 'failed' AND last_error LIKE ? RETURNING id",
-            (iso(self._clock()), CHANNEL, chat_id, WAIT_PREFIX + "%"),
-        )
-        if rows:
-            log.info("%d waiting whatsapp message(s) due again", len(rows))
-        return len(rows)
+        woken = await self._store.wake_waiting(CHANNEL, chat_id, WAIT_PREFIX, self._clock())
+        if woken:
+            log.info("%d waiting whatsapp message(s) due again", woken)
+        return woken
 
     async def record_status(self, status: Status) -> str | None:
         """Write a status to its outbox row; the user key to mark stopped, if any."""
         if status.status in _RANK:
             higher = [name for name, rank in _RANK.items() if rank > _RANK[status.status]]
-            marks = ",".join("?" * len(higher)) or "''"
-            key = "$." + STATUS_KEY
-            await self._store.fetch_all(
-                "UPDATE outbox SET payload = json_set(payload, ?, ?) "  # noqa: S608 - marks only
-                "WHERE channel = ? AND platform_message_id = ? "
-                f"AND coalesce(json_extract(payload, ?), '') NOT IN ({marks}) RETURNING id",
-                (key, status.status, CHANNEL, status.message_id, key, *higher),
+            await self._store.mark_status(
+                CHANNEL, status.message_id, STATUS_KEY, status.status, higher
             )
             return None
         if status.status != "failed":
@@ -194,36 +166,26 @@ class Window:
         code = status.code
         outcome = classify(code)
         error = f"whatsapp {code}: {status.errors[0].title if status.errors else 'failed'}"
-        payload = "json_set(payload, ?, 'failed')"
-        marks: tuple[Any, ...] = ("$." + STATUS_KEY,)
-        sets: str
-        params: tuple[Any, ...]
+        marks = {STATUS_KEY: "failed"}
+        failure: SendFailure
         if outcome == "window":
             # Due now: the sender sees the mark and sends the template, or makes it wait.
             # Meta's timestamps have whole seconds: the later of its moment and ours counts.
-            payload = f"json_set({payload}, ?, ?)"
-            marks += ("$." + CLOSED_KEY, iso(max(status.at, now)))
-            sets = "state = 'failed', next_attempt_at = ?"
-            params = (iso(now),)
+            marks[CLOSED_KEY] = iso(max(status.at, now))
+            failure = SendFailure(error, "failed", now, marks=marks)
         elif outcome == "template":
             error = f"{WAIT_PREFIX} template refused ({code})"
-            sets = "state = 'failed', next_attempt_at = ?"
-            params = (iso(now + WAIT),)
+            failure = SendFailure(error, "failed", now + WAIT, marks=marks)
         elif outcome in ("blocked", "permanent"):
-            sets = "state = 'dead'"
-            params = ()
+            failure = SendFailure(error, "dead", marks=marks)
         else:
-            sets = (
-                "state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'failed' END, "
-                "attempts = attempts + 1, next_attempt_at = ?"
+            failure = SendFailure(
+                error, "retry", now + STATUS_RETRY, self._max_attempts, marks=marks
             )
-            params = (self._max_attempts, iso(now + STATUS_RETRY))
-        rows = await self._store.fetch_all(
-            f"UPDATE outbox SET {sets}, last_error = ?, locked_until = NULL, "  # noqa: S608
-            f"payload = {payload} WHERE channel = ? AND platform_message_id = ? "
-            "RETURNING id, state, user_key, chat_id",
-            (*params, error, *marks, CHANNEL, status.message_id),
-        )
+        rows = [
+            (row.id, row.state, row.user_key, row.chat_id)
+            for row in await self._store.fail_sent(CHANNEL, status.message_id, failure)
+        ]
         log.warning("whatsapp message failed: %s", error)
         for row_id, state, _, chat in rows:
             if outcome == "template":
