@@ -1,26 +1,35 @@
 """Telegram benchmark: updates per second through our whole path against a bare aiogram echo
-handler on the same fake Bot API server, and the memory of `civicbot run` with 100,000 users.
-Run with `make bench`."""
+handler on the same fake Bot API server, where the difference goes, and the memory of
+`civicbot run` with 100,000 users. Run with `make bench`.
+
+The whole path is the one `civicbot run` takes with long polling: getUpdates, each update
+stored in the durable inbox before its offset is confirmed, handed back by the pump, through
+aiogram's dispatcher to the engine (the turn and its reply rows in one commit), the reply
+sent, its row marked done and the inbound forgotten. The echo parses and answers only.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import signal
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aiogram import Bot, Dispatcher  # noqa: E402
-from aiogram.types import Message  # noqa: E402
+from aiogram.types import Message, Update  # noqa: E402
 
+from bot import heap  # noqa: E402
 from bot.channels.telegram.channel import TelegramChannel, make_bot  # noqa: E402
 from bot.channels.telegram.flood import FloodControl  # noqa: E402
 from content.pack import load_pack  # noqa: E402
@@ -38,10 +47,69 @@ class CountingChannel(TelegramChannel):
     """Our channel, counting the updates it has finished handling."""
 
     handled = 0
+    progress: asyncio.Event | None = None
 
-    async def handle(self, inbound: Inbound) -> None:
-        await super().handle(inbound)
+    async def handle(self, inbound: Inbound, private_to: str | None = None) -> list[str]:
+        kept = await super().handle(inbound, private_to)
         self.handled += 1
+        if self.progress is not None:
+            self.progress.set()
+        return kept
+
+
+class Stages:
+    """Time spent inside named calls, wrapped in place (one update at a time: no overlap)."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self._undo: list[Callable[[], None]] = []
+
+    def wrap(
+        self, owner: Any, name: str, stage: str, when: Callable[..., bool] = lambda *_: True
+    ) -> None:
+        """Count the time of `owner.name(...)` (coroutine or plain) under `stage`, `when` true."""
+        original = getattr(owner, name)
+        had_own = name in vars(owner)
+        spent = self.spent
+        spent.setdefault(stage, 0.0)
+        if asyncio.iscoroutinefunction(original):
+
+            @functools.wraps(original)
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                if not when(*args):
+                    return await original(*args, **kwargs)
+                start = time.perf_counter()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    spent[stage] += time.perf_counter() - start
+
+            setattr(owner, name, timed_async)
+        else:
+
+            @functools.wraps(original)
+            def timed(*args: Any, **kwargs: Any) -> Any:
+                start = time.perf_counter()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    spent[stage] += time.perf_counter() - start
+
+            setattr(owner, name, timed)
+
+        def undo() -> None:
+            if had_own:
+                setattr(owner, name, original)
+            else:
+                delattr(owner, name)
+
+        self._undo.append(undo)
+
+    def restore(self) -> None:
+        """Put every wrapped call back."""
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
 
 
 def seed_users(db: Path, count: int) -> None:
@@ -78,21 +146,171 @@ async def drive(
     return updates / elapsed
 
 
-async def throughput(updates: int, users: int) -> None:
+async def ours_polling(
+    fake: FakeTelegram, channel: CountingChannel, updates: int, users: int, first: int = 1
+) -> float:
+    """The whole path as `civicbot run` polls: updates per second."""
+    before = channel.handled
+    for n in range(updates):
+        fake.push(text_update(first + n % users, TEXTS[n % len(TEXTS)]))
+    start = time.perf_counter()
+    polling = asyncio.create_task(channel.run_polling())
+    while channel.handled - before < updates:
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    await stop_polling(channel, polling)
+    return updates / elapsed
+
+
+async def stop_polling(channel: CountingChannel, polling: asyncio.Task[None]) -> None:
+    """End `run_polling` as `close` does, and let it run again."""
+    channel._closing.set()
+    await polling
+    channel._closing.clear()
+
+
+class Polled:
+    """When each getUpdates answer was parsed: its time since the push is the poll stage."""
+
+    def __init__(self, session: Any) -> None:
+        self.at = 0.0
+        self._session = session
+        original = session.make_request
+
+        async def make_request(bot: Bot, method: Any, *args: Any, **kwargs: Any) -> Any:
+            result = await original(bot, method, *args, **kwargs)
+            if not _not_polling(bot, method):
+                self.at = time.perf_counter()
+            return result
+
+        session.make_request = make_request
+
+    def restore(self) -> None:
+        """Stop watching."""
+        del self._session.make_request
+
+
+async def one_by_one(
+    fake: FakeTelegram,
+    polled: Polled,
+    progress: asyncio.Event,
+    count: int,
+    users: int,
+    stages: Stages,
+    settled: Callable[[], Awaitable[None]] | None = None,
+) -> float:
+    """Updates sent one at a time (each handled before the next): seconds per update.
+
+    Polling runs already: each update reaches a getUpdates that waits at the server.
+    """
+    await asyncio.sleep(0.1)
+    spent = 0.0
+    stages.spent[POLL] = 0.0
+    for n in range(count):
+        progress.clear()
+        start = time.perf_counter()
+        fake.push(text_update(users + 1 + n % users, TEXTS[n % len(TEXTS)]))
+        await progress.wait()
+        spent += time.perf_counter() - start
+        if settled is not None:
+            # The pump forgets a handled inbound and looks for more just after the reply:
+            # wait for that, and add the time of those stages (not the wait) to the total.
+            counted = sum(stages.spent.values())
+            await settled()
+            spent += sum(stages.spent.values()) - counted
+        stages.spent[POLL] += max(0.0, polled.at - start)
+    return spent / count
+
+
+SEND = "send: HTTP (+ fake server)"
+POLL = "poll: HTTP + parse (from the push)"
+
+
+def _not_polling(_bot: Bot, method: Any, *_: Any) -> bool:
+    """A call of the Bot API other than getUpdates (which the poll stage counts)."""
+    return type(method).__name__ != "GetUpdates"
+
+
+async def breakdown(fake: FakeTelegram, channel: CountingChannel, users: int, count: int) -> None:
+    """Where an update's time goes on our path and on the echo's, one update at a time."""
+    stages = Stages()
+    store = channel._store  # the bench looks inside on purpose
+    stages.spent[POLL] = 0.0  # first in the table
+    polled = Polled(channel.bot.session)
+    stages.wrap(Update, "model_dump_json", "serialise for the inbox")
+    stages.wrap(store, "store_inbound", "store inbound (commit)")
+    stages.wrap(store, "pending_inbound", "pump: read stored")
+    stages.wrap(Update, "model_validate_json", "pump: parse stored again")
+    stages.wrap(channel._turns, "handle", "engine turn + reply rows (commit)")
+    stages.wrap(channel.sender, "send", "render + send")
+    stages.wrap(channel.bot.session, "make_request", SEND, when=_not_polling)
+    stages.wrap(store, "reply_done", "reply done (commit)")
+    stages.wrap(store, "inbound_handled", "inbound forgotten (delete)")
+    channel.progress = asyncio.Event()
+
+    async def settled() -> None:
+        while await type(store).pending_inbound(store, 0, 1) or channel.pump._tasks:
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(0.001)
+
+    polling = asyncio.create_task(channel.run_polling())
+    ours = await one_by_one(fake, polled, channel.progress, count, users, stages, settled)
+    await stop_polling(channel, polling)
+    stages.restore()
+    polled.restore()
+    ours_spent = {k: v / count for k, v in stages.spent.items()}
+
+    echo_stages = Stages()
+    echoed = asyncio.Event()
+    echo_bot = make_bot(fake.token, fake.url)
+    echo = Dispatcher()
+
+    @echo.message()
+    async def repeat(message: Message) -> None:
+        await message.answer(message.text or "")
+        echoed.set()
+
+    echo_stages.spent[POLL] = 0.0
+    polled = Polled(echo_bot.session)
+    echo_stages.wrap(echo_bot.session, "make_request", SEND, when=_not_polling)
+    polling = asyncio.create_task(echo.start_polling(echo_bot, handle_signals=False))
+    bare = await one_by_one(fake, polled, echoed, count, users, echo_stages)
+    await echo.stop_polling()
+    await polling
+    echo_stages.restore()
+    polled.restore()
+    await echo_bot.session.close()
+    echo_spent = {k: v / count for k, v in echo_stages.spent.items()}
+    # Time inside "render + send" that is not the HTTP call is rendering and building the
+    # aiogram method; the rest of an update's time, outside every counted stage, is
+    # aiogram's dispatch and our glue (conversion, chat lock, pump tasks, polling loop).
+    render = ours_spent.pop("render + send") - ours_spent[SEND]
+    ours_spent["render + aiogram method (outside HTTP)"] = render
+    ours_spent["dispatch + glue (the rest)"] = ours - sum(ours_spent.values())
+    echo_spent["dispatch + glue (the rest)"] = bare - sum(echo_spent.values())
+    print(f"where the time goes, {count} updates one at a time (µs per update):")
+    print(f"  {'stage':<44}{'ours':>8}{'echo':>8}")
+    for stage, seconds in ours_spent.items():
+        theirs = echo_spent.get(stage)
+        shown = f"{theirs * 1e6:8.0f}" if theirs is not None else f"{'':>8}"
+        print(f"  {stage:<44}{seconds * 1e6:8.0f}{shown}")
+    print(f"  {'total':<44}{ours * 1e6:8.0f}{bare * 1e6:8.0f}")
+
+
+async def throughput(updates: int, users: int, sequential: int) -> None:
     """Our path and the echo path, on the same server, in the same run."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.sqlite3"
         store = await SqliteStore.open(db)
-        seed_users(db, users)
+        seed_users(db, users * 2)
         pack = load_pack()
         fake = await FakeTelegram().start()
         engine = Engine(store, lambda: pack)
         flood = FloodControl(global_rate=1e9, chat_rate=1e9, group_per_minute=1e12, burst=1e9)
         channel = CountingChannel(make_bot(fake.token, fake.url), engine, store, flood)
         await channel.start()
-        ours = await drive(
-            fake, channel.dispatcher, channel.bot, updates, users, lambda: channel.handled
-        )
+        heap.settle()  # as `civicbot run` does once started (the echo gains as much)
+        ours = await ours_polling(fake, channel, updates, users)
         echoed = [0]
         echo_bot = make_bot(fake.token, fake.url)
         echo = Dispatcher()
@@ -104,13 +322,15 @@ async def throughput(updates: int, users: int) -> None:
 
         bare = await drive(fake, echo, echo_bot, updates, users, lambda: echoed[0])
         await echo_bot.session.close()
+        print(f"updates            {updates} from {users} users")
+        print(f"whole path         {ours:,.0f} updates/s (getUpdates -> inbox -> engine -> reply)")
+        print(f"bare aiogram echo  {bare:,.0f} updates/s")
+        print(f"ratio              {ours / bare:.2f} (target at least 0.8)")
+        print()
+        await breakdown(fake, channel, users, sequential)
         await channel.close()
         await store.close()
         await fake.stop()
-    print(f"updates            {updates} from {users} users")
-    print(f"whole path         {ours:,.0f} updates/s (aiogram -> engine -> SQLite -> reply)")
-    print(f"bare aiogram echo  {bare:,.0f} updates/s")
-    print(f"ratio              {ours / bare:.2f} (target at least 0.8)")
 
 
 def rss(pid: int) -> tuple[int, int]:
@@ -158,8 +378,14 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=3000)
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--memory-users", type=int, default=100_000)
+    parser.add_argument(
+        "--one-by-one", type=int, default=500, help="updates sent one at a time for the breakdown"
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
     args = parser.parse_args()
-    asyncio.run(throughput(args.updates, args.users))
+    asyncio.run(throughput(args.updates, args.users, args.one_by_one))
+    if args.no_memory:
+        return
     asyncio.run(memory(args.memory_users))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import heap
 from bot.app import App
 from bot.campaigns.schedule import QuietHours
 from bot.channels.rate import SharedRate
@@ -126,6 +127,12 @@ async def _deadlines(app: App, stop: asyncio.Event, every: float = 1.0) -> None:
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
+def _reload(app: App) -> None:
+    """SIGHUP: load the content pack again; the old one may then be collected."""
+    if app.packs.reload():
+        heap.settle()
+
+
 def _deployment(app: App) -> DeploymentStore:
     store: object = app.store
     assert isinstance(store, DeploymentStore), "every store answers the deployment port"
@@ -139,7 +146,7 @@ async def run_channels(app: App) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, app.packs.reload)
+    loop.add_signal_handler(signal.SIGHUP, lambda: _reload(app))
     web_app = web.Application()
     add_ops_routes(web_app, app.store, app.engine.metrics)
     open311_key = settings.open311_api_key
@@ -191,6 +198,7 @@ async def run_channels(app: App) -> int:
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         log.info("http server on port %d", settings.http_port)
+        heap.settle()  # everything loaded so far lives as long as the process
         await stop.wait()
     finally:
         stop.set()

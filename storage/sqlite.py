@@ -1,12 +1,16 @@
-"""The SQLite implementation of the storage ports, on aiosqlite's connection thread.
+"""The SQLite implementation of the storage ports: short work on the event loop, long on a thread.
 
-Every round trip to aiosqlite's thread costs a thread hand-off (about 0.25 ms on a small
-server), far more than the SQL itself. So each unit of work queues its writes in memory and
-commits them in one hand-off (`BEGIN IMMEDIATE` ... `COMMIT`), and a turn loads what it needs
-in one query, or from a write-through cache of recent sessions kept by this store (the only
-writer of the database): one hand-off per message for a returning user instead of a dozen.
-Units of work that finish while a commit is under way are committed together in the next
-one (group commit), each in its own savepoint, so one failing unit never touches another.
+Every round trip to aiosqlite's thread costs a thread hand-off (a future, a queue, a wake-up
+of each thread; about 0.1 ms idle and far more on a busy machine), more than the SQL itself.
+So each unit of work queues its writes in memory and commits them at once (`BEGIN IMMEDIATE`
+... `COMMIT`), and a turn loads what it needs in one query, or from a write-through cache of
+recent sessions kept by this store (the only writer of the database). That short work (a
+turn's commit, its keyed reads) runs on the event loop itself, on the same connection, when
+the thread is idle: no hand-off at all. Long work (migrations, checkpoints, exports, stats)
+stays on the thread. If another process holds the write lock, the loop does not wait: the
+work goes to the thread, which waits there (busy timeout). Units of work that finish while a
+commit is under way on the thread are committed together in the next one (group commit),
+each in its own savepoint, so one failing unit never touches another.
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], None]
+
+# How long work on the thread waits for another process's write lock; on the loop, no wait.
+BUSY_TIMEOUT_MS = 5000
 
 _USER_COLUMNS = (
     "key, channel, external_id, language, region, commune, age_group, gender, "
@@ -179,6 +186,34 @@ def _write_batch(units: Sequence[Sequence[Op]], db: sqlite3.Connection) -> list[
             db.execute("ROLLBACK")
         raise
     return outcomes
+
+
+def _write_unit(ops: Sequence[Op], db: sqlite3.Connection) -> Exception | None:
+    """Commit one unit of work alone: `_write_batch` of one unit, without the savepoint."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        try:
+            for op in ops:
+                op(db)
+        except Exception as exc:
+            db.execute("ROLLBACK")
+            return _stale_if_vanished(exc)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return None
+
+
+def _busy(exc: sqlite3.OperationalError, db: sqlite3.Connection) -> bool:
+    """Another process holds the lock and nothing of ours is open: the work may go again.
+
+    In WAL mode only `BEGIN IMMEDIATE` (the write lock) or a read during another process's
+    recovery answers busy, both before any statement of ours ran: nothing was done yet.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY and not db.in_transaction
 
 
 def _stale_if_vanished(exc: Exception) -> Exception:
@@ -358,6 +393,21 @@ def _record_search(search: SearchRecord, db: sqlite3.Connection) -> None:
     )
 
 
+class _TurnReads:
+    """What a unit of work reads through: keyed reads, run on the loop when the thread is idle."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._owner = store
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a short read query, without a hand-off when possible."""
+        return await self._owner.fetch_short(sql, params)
+
+    async def _write_ops(self, ops: list[Any]) -> None:
+        """Writes outside the unit of work (an atomic link code), as the store does them."""
+        await self._owner._write_ops(ops)
+
+
 class SqliteTransaction(
     ComplaintTransactionMixin,
     QuizTransactionMixin,
@@ -369,10 +419,11 @@ class SqliteTransaction(
 ):
     """A unit of work: reads go to the database, writes wait for the commit."""
 
-    _store: SqliteStore
+    _store: _TurnReads
 
     def __init__(self, store: SqliteStore) -> None:
-        self._store = store
+        self._store = _TurnReads(store)
+        self._owner = store
         self.ops: list[Op] = []
         # What the cache learns if the commit succeeds: a user key -> its new session parts.
         self.users: dict[str, UserRecord | None] = {}
@@ -383,8 +434,8 @@ class SqliteTransaction(
 
     async def load_session(self, user_key: str, channel: str, message_id: str | None) -> Session:
         """Seen-before check, user and conversation: from the cache, or in one query."""
-        cache = self._store.cache
-        seen = message_id is not None and (channel, message_id) in self._store.recent
+        cache = self._owner.cache
+        seen = message_id is not None and (channel, message_id) in self._owner.recent
         cached = cache.get(user_key)
         if cached is not None:
             return Session(seen, cached[0], cached[1])
@@ -486,7 +537,7 @@ class SqliteStore(
     RateStoreMixin,
     LeaderStoreMixin,
 ):
-    """One connection per process (WAL, busy timeout, foreign keys), on aiosqlite's thread."""
+    """One connection per process (WAL, foreign keys): short work on the loop, long on a thread."""
 
     def __init__(
         self, db: aiosqlite.Connection, raw: sqlite3.Connection, path: str, cache_size: int
@@ -498,6 +549,11 @@ class SqliteStore(
         # Recently processed message ids: redeliveries are caught before any work is done.
         self.recent: Lru[tuple[str, str], bool] = Lru(cache_size * 4)
         self._pending: list[tuple[Sequence[Op], asyncio.Future[None]]] = []
+        # Hand-offs to the thread started (by the loop) and finished (by the thread): one
+        # writer each, so no lock. Equal means the thread is idle and the loop may use the
+        # connection itself: nothing else can start while the loop runs.
+        self._started = 0
+        self._finished = 0
         self.checkpoint_after_inbox = False
         self._inbox_leases = {}  # inbox row id -> lease (one process per file: in memory)
         self._flusher: asyncio.Task[None] | None = None
@@ -515,14 +571,15 @@ class SqliteStore(
         target = str(path)
         if target != ":memory:":
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(target, isolation_level=None)
+        # Used from the loop too, never at the same time as from the thread (see `_short`).
+        db = await aiosqlite.connect(target, isolation_level=None, check_same_thread=False)
         try:
             # aiosqlite has no public way to run a function on its thread; its own methods use
-            # `_execute`, and so do we, to keep one hand-off per unit of work. The tests cover
-            # it, and pyproject caps the aiosqlite version.
+            # `_execute`, and so do we, to run long work there in one hand-off. The tests
+            # cover it, and pyproject caps the aiosqlite version.
             raw: sqlite3.Connection = db._conn
             store = cls(db, raw, target, cache_size)
-            await store._run(_configure)
+            await store._run(_configure)  # leaves the busy timeout at 0, for the loop
             if migrate:
                 await store.migrate()
         except BaseException:
@@ -532,8 +589,36 @@ class SqliteStore(
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(connection)` on the connection's thread."""
-        result: T = await self._db._execute(fn, self._raw)  # type: ignore[no-untyped-call]
+
+        def job(db: sqlite3.Connection) -> T:
+            try:
+                # The thread may wait for another process's lock; the loop never does.
+                db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                try:
+                    return fn(db)
+                finally:
+                    db.execute("PRAGMA busy_timeout = 0")
+            finally:
+                self._finished += 1  # on the thread, once it no longer uses the connection
+
+        self._started += 1
+        result: T = await self._db._execute(job, self._raw)  # type: ignore[no-untyped-call]
         return result
+
+    def _inline(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(connection)` on the loop (busy timeout 0: it never waits for a lock)."""
+        return fn(self._raw)
+
+    async def _short(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run short work on the loop if the thread is idle, else (or if busy) on the thread."""
+        if self._started == self._finished:
+            try:
+                return self._inline(fn)
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc, self._raw):
+                    raise
+                # Another process writes: wait for its lock on the thread, not on the loop.
+        return await self._run(fn)
 
     async def migrate(self) -> list[int]:
         """Apply every migration not yet applied; return the versions applied now."""
@@ -565,7 +650,18 @@ class SqliteStore(
             self.checkpoint_after_inbox = True
 
     async def _commit(self, ops: Sequence[Op]) -> None:
-        """Queue a unit of work for the next group commit and wait for its outcome."""
+        """Commit a unit of work now on the loop, or queue it for the next group commit."""
+        flushing = self._flusher is not None and not self._flusher.done()
+        if not self._pending and not flushing and self._started == self._finished:
+            try:
+                outcome = self._inline(partial(_write_unit, ops))
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc, self._raw):
+                    raise
+            else:
+                if outcome is not None:
+                    raise outcome
+                return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((ops, done))
         if self._flusher is None or self._flusher.done():
@@ -576,7 +672,7 @@ class SqliteStore(
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                outcomes = await self._run(partial(_write_batch, [ops for ops, _ in batch]))
+                outcomes = await self._short(partial(_write_batch, [ops for ops, _ in batch]))
             except BaseException as exc:
                 # The whole transaction failed (disk full, database locked too long).
                 for _, done in batch:
@@ -621,6 +717,10 @@ class SqliteStore(
         """Run writes as one transaction, outside any conversation."""
         await self._run(partial(_write, ops))
 
+    async def _write_short(self, ops: list[Any]) -> None:
+        """Run short writes (a few rows by key) as one transaction, on the loop if possible."""
+        await self._short(partial(_write, ops))
+
     async def save_token(self, payload: str, now: datetime) -> str:
         """Store a payload under a short random token (the same payload gets the same token)."""
         token = hashlib.blake2s(payload.encode("utf-8"), digest_size=9).hexdigest()
@@ -632,12 +732,13 @@ class SqliteStore(
                 (token, payload, iso(now)),
             )
 
-        await self._run(partial(_write, [save]))
+        await self._short(partial(_write, [save]))
         return token
 
     async def load_token(self, token: str) -> str | None:
         """The payload a token stands for, if any."""
-        rows = await self.fetch_all("SELECT payload FROM channel_tokens WHERE token = ?", (token,))
+        sql = "SELECT payload FROM channel_tokens WHERE token = ?"
+        rows = await self.fetch_short(sql, (token,))
         return str(rows[0][0]) if rows else None
 
     async def mark_stopped(self, user_key: str) -> None:
@@ -646,7 +747,7 @@ class SqliteStore(
         def stop(db: sqlite3.Connection) -> None:
             db.execute("UPDATE users SET stopped = 1 WHERE key = ?", (user_key,))
 
-        await self._run(partial(_write, [stop]))
+        await self._short(partial(_write, [stop]))
         cached = self.cache.get(user_key)
         if cached is not None:
             self.cache.put(user_key, (replace(cached[0], stopped=True), cached[1]))
@@ -751,7 +852,7 @@ class SqliteStore(
             )
             pushed.append((row[0], choices, labels))
 
-        await self._run(partial(_write, [sent]))
+        await self._short(partial(_write, [sent]))
         for user_key, choices, labels in pushed:
             cached = self.cache.get(user_key)
             if cached is not None and cached[1] is not None:
@@ -792,12 +893,12 @@ class SqliteStore(
                 ).rowcount
             )
 
-        await self._run(partial(_write, [failed]))
+        await self._short(partial(_write, [failed]))
         return changed[0] == 1
 
     async def get_outbox(self, outbox_id: str) -> OutboxRecord | None:
         """Load one outbox row."""
-        rows = await self.fetch_all(
+        rows = await self.fetch_short(
             f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ?",  # noqa: S608
             (outbox_id,),
         )
@@ -817,16 +918,20 @@ class SqliteStore(
         return removed[0]
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a read query in one hand-off."""
+        """Run a read query in one hand-off (on the thread: it may be long)."""
+        return await self._run(partial(_read, sql, params))
 
-        def read(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            return [tuple(row) for row in db.execute(sql, params).fetchall()]
-
-        return await self._run(read)
+    async def fetch_short(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a short read query (a few rows by key), on the loop when the thread is idle."""
+        return await self._short(partial(_read, sql, params))
 
     async def close(self) -> None:
         """Close the connection."""
         await self._db.close()
+
+
+def _read(sql: str, params: Sequence[Any], db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in db.execute(sql, params).fetchall()]
 
 
 def _checkpoint(db: sqlite3.Connection) -> None:
@@ -834,9 +939,8 @@ def _checkpoint(db: sqlite3.Connection) -> None:
 
 
 def _configure(db: sqlite3.Connection) -> None:
-    # The busy timeout first: switching a fresh file to WAL needs a lock another process
-    # starting at the same moment may hold.
-    db.execute("PRAGMA busy_timeout = 5000")
+    # Run on the thread, so with the busy timeout: switching a fresh file to WAL needs a lock
+    # another process starting at the same moment may hold.
     db.execute("PRAGMA journal_mode = WAL")
     # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last commits only.
     db.execute("PRAGMA synchronous = NORMAL")

@@ -95,6 +95,12 @@ class InboxStoreMixin:
     async def _write_ops(self, ops: list[Any]) -> None:
         raise NotImplementedError
 
+    async def fetch_short(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    async def _write_short(self, ops: list[Any]) -> None:
+        raise NotImplementedError
+
     async def _commit(self, ops: Sequence[Op]) -> None:
         raise NotImplementedError
 
@@ -118,7 +124,7 @@ class InboxStoreMixin:
         if not channels or limit <= 0:
             return []
         marks = ", ".join("?" * len(channels))
-        rows = await self.fetch_all(
+        rows = await self.fetch_short(
             f"SELECT id, channel, chat, payload FROM inbox WHERE channel IN ({marks}) "  # noqa: S608
             "AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?",
             (*channels, json.dumps(list(leases)), limit),
@@ -157,7 +163,7 @@ class InboxStoreMixin:
             db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in inbox_ids])
 
         if inbox_ids:
-            await self._write_ops([delete])
+            await self._write_short([delete])
             for row_id in inbox_ids:
                 self._inbox_leases.pop(row_id, None)
         if self.checkpoint_after_inbox:
@@ -209,7 +215,7 @@ class InboxStoreMixin:
         def mark(db: sqlite3.Connection) -> None:
             db.execute("UPDATE outbox SET uncertain = 1 WHERE id = ?", (outbox_id,))
 
-        await self._write_ops([mark])
+        await self._write_short([mark])
 
     async def possible_duplicates(self, kind: str | None = None, prefix: str | None = None) -> int:
         """Rows sent after an attempt whose outcome was unknown: each may have arrived twice."""

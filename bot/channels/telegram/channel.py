@@ -7,12 +7,26 @@ import contextlib
 import hmac
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetChatMember,
+    GetUpdates,
+    SendAudio,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SendVoice,
+)
+from aiogram.methods.base import Response
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 from aiohttp import web
 
@@ -35,6 +49,7 @@ from handlers.audio.record import register_fetcher
 from handlers.engine import Engine, pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound, Reply
+from storage.cache import Lru
 from storage.ports import Store
 from storage.ports_inbox import NewInbound, chat_key, inbox_key
 
@@ -44,6 +59,26 @@ ALERT_LIMIT = 200  # what Telegram shows in a callback answer
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_SECONDS = 25
+PARSED_KEPT = 1024
+
+# aiogram reads every answer of the Bot API as `Response[method.__returning__]`, a pydantic
+# generic class that pydantic caches weakly: each garbage collection dropped it and the next
+# call rebuilt it (about 5 ms, measured by bench/telegram.py). The ones we call stay built.
+_RESPONSES = tuple(
+    Response[method.__returning__]  # type: ignore[name-defined]
+    for method in (
+        AnswerCallbackQuery,
+        EditMessageReplyMarkup,
+        EditMessageText,
+        GetChatMember,
+        GetUpdates,
+        SendAudio,
+        SendDocument,
+        SendMessage,
+        SendPhoto,
+        SendVoice,
+    )
+)
 
 
 def _route(reply: Reply, private_to: str | None) -> Reply | None:
@@ -54,11 +89,6 @@ def _route(reply: Reply, private_to: str | None) -> Reply | None:
     if only_for == private_to:
         return None
     return replace(reply, chat=str(only_for))
-
-
-def _dump(update: Update) -> str:
-    """An update as Telegram sent it (field aliases such as `from`), for the inbox."""
-    return update.model_dump_json(exclude_unset=True, by_alias=True)
 
 
 def make_bot(token: str, api_url: str | None) -> Bot:
@@ -84,7 +114,13 @@ class TelegramChannel:
         self._closing = asyncio.Event()
         # Stored updates are handled from the inbox, so a crash loses none of them.
         self.pump = InboxPump(store, {CHANNEL: self._process_stored})
-        self.dispatcher = Dispatcher()
+        # Updates just polled, by their stored text: the pump hands that text back a moment
+        # later, and parsing it again cost as much as the first parse. After a restart, or
+        # far behind, the pump parses what it reads.
+        self._parsed: Lru[str, Update] = Lru(PARSED_KEPT)
+        # Conversation state lives in our store: aiogram's FSM (a state lookup per update)
+        # would only cost time.
+        self.dispatcher = Dispatcher(disable_fsm=True)
         router = Router(name="civicbot")
         router.message.register(self._on_message)
         router.callback_query.register(self._on_callback)
@@ -222,7 +258,8 @@ class TelegramChannel:
             try:
                 updates = fetch.result()
                 await self.store_updates(
-                    [u.model_dump(mode="json", exclude_unset=True, by_alias=True) for u in updates]
+                    [u.model_dump(mode="json", exclude_unset=True, by_alias=True) for u in updates],
+                    parsed=updates,
                 )
             except Exception as exc:
                 # Nothing confirmed: the same updates come again on the next call.
@@ -235,19 +272,28 @@ class TelegramChannel:
             if updates:
                 offset = updates[-1].update_id + 1
 
-    async def store_updates(self, updates: list[dict[str, Any]]) -> None:
-        """Write updates (as Telegram sent them) to the durable inbox and wake the pump."""
+    async def store_updates(
+        self, updates: list[dict[str, Any]], parsed: Sequence[Update] = ()
+    ) -> None:
+        """Write updates (as Telegram sent them) to the durable inbox and wake the pump.
+
+        `parsed` are the same updates as aiogram objects (polling has them): the pump hands
+        them on as they are instead of parsing the stored text again.
+        """
         if not updates:
             return
+        payloads = [json.dumps(data) for data in updates]
+        for payload, update in zip(payloads, parsed, strict=False):
+            self._parsed.put(payload, update)
         await self._store.store_inbound(
             [
                 NewInbound(
                     CHANNEL,
                     inbox_key(CHANNEL, str(data["update_id"])),
-                    json.dumps(data),
+                    payload,
                     chat_key(CHANNEL, sender_of(data)),
                 )
-                for data in updates
+                for data, payload in zip(updates, payloads, strict=True)
             ],
             utc_now(),
         )
@@ -255,7 +301,11 @@ class TelegramChannel:
 
     async def _process_stored(self, payload: str) -> None:
         """Handle one stored update (the pump calls this, in the order they arrived)."""
-        update = Update.model_validate_json(payload, context={"bot": self.bot})
+        update = self._parsed.get(payload)
+        if update is None:
+            update = Update.model_validate_json(payload, context={"bot": self.bot})
+        else:
+            self._parsed.drop(payload)
         await self.dispatcher.feed_update(self.bot, update)
 
     async def set_webhook(self, url: str, secret: str) -> None:
