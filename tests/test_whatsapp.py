@@ -3,6 +3,7 @@ local fake Graph API server."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -39,6 +40,7 @@ from complaints.reference import ALPHABET
 from content.pack import ContentPack
 from handlers.engine import Engine, EngineSettings
 from handlers.messages import Choice, Inbound, Reply
+from storage.ports_inbox import NewInbound, chat_key
 from storage.records import NewOutboxMessage
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
@@ -52,9 +54,11 @@ from tests.fake_graph import (
     button_reply,
     document,
     dumps,
+    envelope,
     image,
     list_reply,
     location,
+    message,
     reaction,
     sign,
     status,
@@ -787,3 +791,52 @@ async def test_a_campaign_can_name_its_own_template(rig: Rig) -> None:
     assert own.mode == "template" and own.template == "eid_2026"
     none = await window.decide(u, Reply("Le 10 décembre"))
     assert none.mode == "wait"
+
+
+@pytest.mark.parametrize("first", ["A", "B"])
+async def test_a_batch_of_two_people_keeps_each_in_order_and_neither_waits(
+    rig: Rig, first: str
+) -> None:
+    """Meta batched A's second message with B's first while another process holds A's first."""
+    a, b = "22370000071", "22370000072"
+    # Another process has A's first message in hand (leased, not yet answered).
+    await rig.channel.pump.stop()
+    held = text(a, "bonjour", mid="wamid.A1")
+    await rig.store.store_inbound(
+        [NewInbound("whatsapp", "held-a1", dumps(held).decode(), chat_key("whatsapp", a))],
+        rig.clock(),
+    )
+    taken = await rig.store.lease_inbound(["whatsapp"], "other", rig.clock(), 10, 600)
+    assert len(taken) == 1
+    # One webhook call with A's second message and B's first, in either order.
+    mine = {
+        "A": message(a, "text", {"body": "aide"}, "wamid.A2"),
+        "B": message(b, "text", {"body": "bonjour"}, "wamid.B1"),
+    }
+    batch = envelope(messages=[mine[first], mine["B" if first == "A" else "A"]])
+    batch["entry"][0]["changes"][0]["value"]["contacts"] = [
+        {"profile": {"name": "Awa"}, "wa_id": a},
+        {"profile": {"name": "Bintou"}, "wa_id": b},
+    ]
+    data = dumps(batch)
+    resp = await rig.client.post(PATH, data=data, headers={SIGNATURE_HEADER: sign(data)})
+    assert resp.status == 200
+    rig.channel.pump.start()
+    for _ in range(400):
+        if rig.graph.sent(b):
+            break
+        await asyncio.sleep(0.01)
+    # B is answered at once; A's "aide" waits for her "bonjour", which the other process holds.
+    assert rig.graph.sent(b)
+    assert rig.graph.sent(a) == []
+    # The same batch redelivered is stored once: B is not answered twice.
+    answered = len(rig.graph.sent(b))
+    resp = await rig.client.post(PATH, data=data, headers={SIGNATURE_HEADER: sign(data)})
+    assert resp.status == 200
+    await asyncio.sleep(0.3)
+    assert len(rig.graph.sent(b)) == answered
+    assert await rig.store.inbound_left(["whatsapp"]) == 2  # A's two, in order, still waiting
+    # The other process is done with A's first message: her second is answered now.
+    await rig.store.inbound_handled([taken[0].id])
+    await rig.channel.settle()
+    assert rig.graph.sent(a)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.limits import BadJson, loads
-from bot.channels.whatsapp.convert import CHANNEL, Events, parse, sender_of
+from bot.channels.whatsapp.convert import CHANNEL, Events, by_sender, parse
 from bot.channels.whatsapp.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.whatsapp.sender import GraphConfig, WhatsAppSender
 from bot.channels.whatsapp.window import DeadHandler, Window
@@ -121,10 +122,24 @@ class WhatsAppChannel:
             return web.Response(status=200)
         try:
             # Stored before Meta hears of it: a crash after this loses nothing.
-            key = inbox_key(CHANNEL, hashlib.sha256(raw).hexdigest())
-            chat = chat_key(CHANNEL, sender_of(body))
-            stored = NewInbound(CHANNEL, key, raw.decode("utf-8"), chat)
-            await self._store.store_inbound([stored], self._clock())
+            digest = hashlib.sha256(raw).hexdigest()
+            parts = by_sender(body)
+            if len(parts) == 1:
+                sender, _ = parts[0]
+                key = inbox_key(CHANNEL, digest)
+                stored = [NewInbound(CHANNEL, key, raw.decode("utf-8"), chat_key(CHANNEL, sender))]
+            else:
+                # A redelivered batch cuts the same way: the same keys, stored once.
+                stored = [
+                    NewInbound(
+                        CHANNEL,
+                        inbox_key(CHANNEL, f"{digest}:{n}"),
+                        json.dumps(part),
+                        chat_key(CHANNEL, sender),
+                    )
+                    for n, (sender, part) in enumerate(parts)
+                ]
+            await self._store.store_inbound(stored, self._clock())
         except Exception:
             log.exception("a whatsapp webhook body could not be stored")
             return web.Response(status=503)  # Meta sends it again

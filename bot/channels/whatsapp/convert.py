@@ -69,16 +69,56 @@ def _moment(value: Any, default: datetime) -> datetime:
         return default
 
 
-def sender_of(body: Any) -> str | None:
-    """The phone number a webhook body is from (or about), to keep its inbounds in order."""
+def _item_sender(key: str, item: Any) -> str | None:
+    """Who a message is from, or whom a status is about."""
+    return _str(_dict(item).get("from" if key == "messages" else "recipient_id"))
+
+
+def by_sender(body: Any) -> list[tuple[str | None, Any]]:
+    """A webhook body cut into one body per person, each with only that person's items.
+
+    Meta may batch several people's messages and statuses in one call: each person's part is
+    stored (and kept in order) on its own, so nobody waits behind someone else's turn and
+    nobody's message overtakes their own earlier one. A body about one person comes back
+    whole and unchanged.
+    """
+    senders: list[str | None] = []
     for entry in _list(_dict(body).get("entry")):
         for change in _list(_dict(entry).get("changes")):
             value = _dict(_dict(change).get("value"))
-            for message in _list(value.get("messages")):
-                return _str(_dict(message).get("from"))
-            for status in _list(value.get("statuses")):
-                return _str(_dict(status).get("recipient_id"))
-    return None
+            for key in ("messages", "statuses"):
+                for item in _list(value.get(key)):
+                    sender = _item_sender(key, item)
+                    if sender not in senders:
+                        senders.append(sender)
+    if len(senders) <= 1:
+        return [(senders[0] if senders else None, body)]
+    return [(sender, _only(body, sender)) for sender in senders]
+
+
+def _only(body: Any, sender: str | None) -> dict[str, Any]:
+    """`body` with only the messages, statuses and contact of `sender`."""
+    entries = []
+    for entry in _list(_dict(body).get("entry")):
+        changes = []
+        for change in _list(_dict(entry).get("changes")):
+            value = dict(_dict(_dict(change).get("value")))
+            for key in ("messages", "statuses"):
+                if key in value:
+                    mine = [i for i in _list(value[key]) if _item_sender(key, i) == sender]
+                    if mine:
+                        value[key] = mine
+                    else:
+                        del value[key]
+            if "contacts" in value:
+                value["contacts"] = [
+                    c for c in _list(value["contacts"]) if _dict(c).get("wa_id") == sender
+                ]
+            if "messages" in value or "statuses" in value:
+                changes.append({**_dict(change), "value": value})
+        if changes:
+            entries.append({**_dict(entry), "changes": changes})
+    return {**_dict(body), "entry": entries}
 
 
 def parse(body: Any, now: datetime) -> Events:
