@@ -21,6 +21,7 @@ from bot.channels.whatsapp.window import DeadHandler, Window
 from bot.delivery import SendError
 from bot.inbox import DurableTurns, Held, InboxPump
 from bot.settings import Settings
+from bot.store import postgres_url
 from handlers.audio.record import register_fetcher
 from handlers.engine import Engine, pseudonym, utc_now
 from handlers.locks import KeyedLocks
@@ -238,6 +239,8 @@ def from_settings(
         [lang.strip() for lang in settings.whatsapp_template_languages.split(",")],
         max_attempts=settings.delivery_max_attempts,
         on_dead=on_dead,
+        # Processes sharing PostgreSQL make rows wait that another process's inbound wakes.
+        shared=postgres_url(settings.db) is not None,
     )
     config = GraphConfig(
         api_url=settings.whatsapp_api_url,
