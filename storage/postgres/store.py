@@ -90,7 +90,9 @@ _CLAIM_SQL = (
     "AND (e.created_at, e.seq) < (o.created_at, o.seq) "
     "AND ((e.state = 'failed' AND e.next_attempt_at > $2) OR e.locked_until > $2)) "
     "ORDER BY o.created_at, o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED) "
-    "UPDATE outbox o SET locked_until = $4, locked_by = $5 FROM due WHERE o.id = due.id "
+    # A lease that lapsed (its holder died or stalled mid-send) may hide a send that went.
+    "UPDATE outbox o SET locked_until = $4, locked_by = $5, "
+    "uncertain = o.uncertain OR o.locked_until IS NOT NULL FROM due WHERE o.id = due.id "
     "RETURNING " + ", ".join("o." + c.strip() for c in _OUTBOX_COLUMNS.split(",")) + ", o.seq"
 )
 # Columns a turn may change; key, channel, external id and creation never change.
@@ -579,7 +581,8 @@ class PostgresStore(
         """Lease due outbox rows of these channels, oldest first; a lapsed lease frees them.
 
         A chat's rows keep their order: a row is not taken while an earlier row of its chat
-        is being retried (failed, not yet due) or is leased by someone else. Claims from all
+        is being retried (failed, not yet due) or is leased by someone else. A row taken over
+        from a lapsed lease is marked uncertain: it may have been sent. Claims from all
         processes take turns on one advisory lock, so each sees the leases the others committed
         (SKIP LOCKED alone would let two workers take rows of one chat out of order).
         """
