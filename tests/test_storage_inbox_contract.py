@@ -128,6 +128,30 @@ async def test_a_sent_held_reply_is_forgotten_unless_it_may_be_a_duplicate(store
     assert await store.possible_duplicates() == 1
 
 
+async def test_a_held_reply_taken_by_a_worker_stays_the_workers_counted_uncertain(
+    store: Any,
+) -> None:
+    held = await _held(store, "turns-a")
+    # The direct send outlasted the hold: a worker took the row and sends it too.
+    later = NOW + timedelta(seconds=121)
+    [row] = await store.claim_due_outbox(later, 10, 60, ["whatsapp"], owner="worker")
+    assert row.id == held
+    # The holder's send ends now: the row is not its to delete or to mark sent.
+    await store.reply_done(held, later, "wamid.held", owner="turns-a")
+    assert await store.get_outbox(held) is not None
+    assert await store.mark_sent(held, later, "wamid.worker", owner="worker")
+    row = await store.get_outbox(held)
+    assert row is not None and row.state == "sent" and row.platform_message_id == "wamid.worker"
+    assert await store.possible_duplicates() == 1
+
+
+async def test_a_held_reply_done_by_its_holder_is_forgotten(store: Any) -> None:
+    held = await _held(store, "turns-a")
+    await store.reply_done(held, NOW, "wamid.1", owner="turns-a")
+    assert await store.get_outbox(held) is None
+    assert await store.possible_duplicates() == 0
+
+
 async def test_a_restart_takes_over_only_lapsed_leases_on_postgresql(pg_url: str) -> None:
     from storage.postgres.store import PostgresStore
 

@@ -19,7 +19,7 @@ from bot.channels.whatsapp.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.whatsapp.sender import GraphConfig, WhatsAppSender
 from bot.channels.whatsapp.window import DeadHandler, Window
 from bot.delivery import SendError
-from bot.inbox import DurableTurns, Held, InboxPump
+from bot.inbox import DurableTurns, Held, InboxPump, hold_for
 from bot.settings import Settings
 from bot.store import postgres_url
 from handlers.audio.record import register_fetcher
@@ -218,7 +218,7 @@ class WhatsAppChannel:
 
     def lease_for(self, seconds: float) -> None:
         """How long a process that died keeps its stored inbounds and replies from the others."""
-        self._turns.hold_seconds = seconds
+        self._turns.hold_seconds = hold_for(seconds)
         self.pump.lease_seconds = seconds
 
     async def close(self) -> None:
