@@ -196,7 +196,13 @@ class PostgresTransaction(
             try:
                 await conn.execute(sql)
             except BaseException:
-                await self._store.pool.release(conn)  # asyncpg rolls back what was begun
+                # BEGIN may have run and the lock failed (lock_timeout, cancelled): roll back
+                # here, or the pool finds a transaction open and logs an error as it does.
+                try:
+                    await conn.execute("ROLLBACK")
+                except Exception:
+                    conn.terminate()  # busy or broken: it leaves the pool
+                await self._store.pool.release(conn)
                 raise
             self._conn = conn
         return self._conn
