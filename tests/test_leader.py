@@ -133,6 +133,23 @@ async def test_a_lock_granted_as_its_contender_is_cancelled_does_not_stay_in_the
     await other.release()
 
 
+async def test_the_leader_connection_has_the_server_probe_a_lost_host_within_seconds(
+    stores: list[PostgresStore],
+) -> None:
+    lock = stores[0].leader_lock("r")
+    assert await lock.acquire()
+    try:
+        conn = lock._conn
+        assert conn is not None
+        settings = [
+            await conn.fetchval(f"SHOW {name}")
+            for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+        ]
+        assert settings == ["10", "5", "3"], settings
+    finally:
+        await lock.release()
+
+
 async def test_a_leader_that_stops_hands_over_at_once(stores: list[PostgresStore]) -> None:
     terms = Terms()
     first_stop, second_stop = asyncio.Event(), asyncio.Event()

@@ -64,6 +64,15 @@ LOCK_USER = 1
 LOCK_OUTBOX_CLAIM = 2
 LOCK_MIGRATIONS = 3
 
+# The server probes an idle connection after 10 s and gives up after 3 unanswered probes
+# 5 s apart: a process whose host is lost (power, partition) loses its session locks (the
+# leader's role) and transaction locks (a user's turn) in about 25 s, not the system's ~2 h.
+KEEPALIVES = {
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+}
+
 _USER_COLUMNS = (
     "key, channel, external_id, language, region, commune, age_group, gender, "
     "contact_consent, stopped, entry_source, created_at, last_seen_at, last_inbound_at"
@@ -458,6 +467,7 @@ class PostgresStore(
             max_size=max_size,
             init=_init_connection,
             reset=_keep_session,
+            server_settings=KEEPALIVES,
         )
         # Host and database only: the URL may carry a password.
         parts = urlsplit(url)
