@@ -33,10 +33,22 @@ Send = Callable[[str, Reply], Awaitable[str | None]]
 # How long a turn's reply rows stay with this process before the delivery worker may take
 # them (on SQLite a restart releases them at once: one writer per file).
 HOLD_SECONDS = 120.0
+# A turn sends its replies one after another, a worker one row per lease: the hold is this
+# many delivery leases, so that a live process's sends are not taken over by a worker.
+HOLD_LEASES = 2.0
 SETTLE_SECONDS = 10.0
 # How long a stored inbound stays with the pump that leased it; renewed while it is handled,
 # so that only a dead process's rows lapse, and are taken over this long after.
 LEASE_SECONDS = 60.0
+
+
+def hold_for(lease_seconds: float) -> float:
+    """How long a turn's reply rows stay with it, for a delivery lease of `lease_seconds`.
+
+    Longer than the lease: if the hold still lapses mid-send and a worker takes the row,
+    `reply_done` leaves it to that worker, counted as a possible duplicate.
+    """
+    return HOLD_LEASES * lease_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +147,9 @@ class DurableTurns:
                 if exc.unknown:
                     await self._store.mark_uncertain(item.outbox_id)
                 if exc.permanent:
-                    await self._store.reply_done(item.outbox_id, self._clock(), None)
+                    await self._store.reply_done(
+                        item.outbox_id, self._clock(), None, owner=self._owner
+                    )
                     if exc.blocked and on_blocked is not None:
                         await on_blocked(item)
                     else:
@@ -150,7 +164,9 @@ class DurableTurns:
                 await self._release(held[position:])
                 return
             if item.outbox_id is not None:
-                await self._store.reply_done(item.outbox_id, self._clock(), platform_id)
+                await self._store.reply_done(
+                    item.outbox_id, self._clock(), platform_id, owner=self._owner
+                )
 
     async def _release(self, items: list[Held]) -> None:
         ids = [i.outbox_id for i in items if i.outbox_id is not None]

@@ -103,7 +103,9 @@ class DeliveryStore(Protocol):
         """Lease due outbox rows of these channels, oldest first; a lapsed lease frees them.
 
         A chat's rows keep their order: a row is not taken while an earlier row of its chat
-        is being retried (failed, not yet due) or is leased by someone else.
+        is being retried (failed, not yet due) or is leased by someone else. A row taken over
+        from a lapsed lease is marked uncertain (its holder may have sent it before it died):
+        once sent it counts among the possible duplicates.
         """
         ...
 

@@ -99,6 +99,13 @@ class InboxStore(Protocol):
         """
         ...
 
-    async def reply_done(self, outbox_id: str, now: datetime, platform_id: str | None) -> None:
-        """A held reply went (or can never go): its row goes, unless it may be a duplicate."""
+    async def reply_done(
+        self, outbox_id: str, now: datetime, platform_id: str | None, owner: str | None = None
+    ) -> None:
+        """A held reply went (or can never go): its row goes, unless it may be a duplicate.
+
+        With `owner`, only while the row is still that owner's: if its hold lapsed and a
+        worker took it, the row stays the worker's (it records the outcome), marked uncertain
+        since it went at least once already.
+        """
         ...

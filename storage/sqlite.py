@@ -773,7 +773,8 @@ class SqliteStore(
         """Lease due outbox rows of these channels, oldest first; a lapsed lease frees them.
 
         A chat's rows keep their order: a row is not taken while an earlier row of its chat
-        is being retried (failed, not yet due) or is leased by someone else.
+        is being retried (failed, not yet due) or is leased by someone else. A row taken over
+        from a lapsed lease is marked uncertain: it may have been sent.
         """
         stamp = iso(now)
         until = iso(now + timedelta(seconds=lease_seconds))
@@ -796,7 +797,9 @@ class SqliteStore(
             ).fetchall()
             found.extend(_outbox(row) for row in rows)
             db.executemany(
-                "UPDATE outbox SET locked_until = ?, locked_by = ? WHERE id = ?",
+                # A lease that lapsed (a send stalled past it) may hide a send that went.
+                "UPDATE outbox SET uncertain = CASE WHEN locked_until IS NULL THEN uncertain "
+                "ELSE 1 END, locked_until = ?, locked_by = ? WHERE id = ?",
                 [(until, owner, row.id) for row in found],
             )
 

@@ -190,18 +190,28 @@ class InboxStoreMixin:
         await self._write_ops([release])
         return count[0]
 
-    async def reply_done(self, outbox_id: str, now: datetime, platform_id: str | None) -> None:
+    async def reply_done(
+        self, outbox_id: str, now: datetime, platform_id: str | None, owner: str | None = None
+    ) -> None:
         """A held reply went (or can never go): its row goes, unless it may be a duplicate.
 
         Sent replies are not kept (they hold what people were told); one whose first try
-        timed out stays as sent, so that the possible duplicate is counted.
+        timed out stays as sent, so that the possible duplicate is counted. A row another
+        worker took meanwhile (the hold lapsed) stays its, marked uncertain.
         """
 
         def done(db: sqlite3.Connection) -> None:
+            if owner is not None:
+                taken = db.execute(
+                    "UPDATE outbox SET uncertain = 1 WHERE id = ? AND locked_by IS NOT ?",
+                    (outbox_id, owner),
+                )
+                if taken.rowcount:
+                    return
             db.execute("DELETE FROM outbox WHERE id = ? AND uncertain = 0", (outbox_id,))
             db.execute(
                 "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, "
-                "locked_until = NULL, platform_message_id = ? WHERE id = ?",
+                "locked_until = NULL, locked_by = NULL, platform_message_id = ? WHERE id = ?",
                 (iso(now), platform_id, outbox_id),
             )
 

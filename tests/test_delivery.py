@@ -187,3 +187,12 @@ async def test_chats_are_served_side_by_side_each_in_order(
     assert slow.most > 1  # several chats at once
     for chat in ("a", "b", "c"):
         assert [t for c, t in slow.order if c == chat] == [f"{chat}0", f"{chat}1", f"{chat}2"]
+
+
+def test_a_turn_holds_its_replies_longer_than_a_delivery_lease() -> None:
+    # A worker sends one row per lease; a turn sends all its replies in one hold. Equal, a
+    # live process's second or third reply would be taken over and sent twice.
+    from bot.inbox import hold_for
+
+    for lease in (3.0, 60.0):
+        assert hold_for(lease) >= 2 * lease

@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from bot.channels.telegram.flood import FloodControl
 from bot.leader import Leadership, Work
 from content.pack import ContentPack
 from handlers.clocks import run_clocks
-from storage.postgres.leader import LOCK_LEADER
+from storage.postgres.leader import LOCK_LEADER, PgLeaderLock
 from storage.postgres.store import PostgresStore
 from storage.records import GroupQuizRecord
 
@@ -89,6 +90,64 @@ async def test_one_process_leads_and_another_takes_over_when_it_dies(
         stop.set()
         await asyncio.gather(*runs)
     assert not terms.running
+
+
+class _AnswerLost:
+    """A pooled connection whose answers are lost after the server has acted on the query,
+    as when the task is cancelled while the answer comes back."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def fetchval(self, *args: Any) -> Any:
+        await self.conn.fetchval(*args)
+        raise asyncio.CancelledError
+
+    def terminate(self) -> None:
+        self.conn.terminate()
+
+
+class _Pool:
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    async def acquire(self) -> _AnswerLost:
+        return _AnswerLost(await self.pool.acquire())
+
+    async def release(self, conn: _AnswerLost) -> None:
+        await self.pool.release(conn.conn)
+
+
+async def test_a_lock_granted_as_its_contender_is_cancelled_does_not_stay_in_the_pool(
+    stores: list[PostgresStore],
+) -> None:
+    lock = PgLeaderLock(_Pool(stores[0].pool), "r")  # type: ignore[arg-type]
+    with pytest.raises(asyncio.CancelledError):
+        await lock.acquire()
+    # The connection that got the lock was closed, not pooled: another process may lead.
+    other = stores[1].leader_lock("r")
+    deadline = time.monotonic() + 5
+    while not await other.acquire():
+        assert time.monotonic() < deadline, "the lock stayed with a pooled connection"
+        await asyncio.sleep(0.05)
+    await other.release()
+
+
+async def test_the_leader_connection_has_the_server_probe_a_lost_host_within_seconds(
+    stores: list[PostgresStore],
+) -> None:
+    lock = stores[0].leader_lock("r")
+    assert await lock.acquire()
+    try:
+        conn = lock._conn
+        assert conn is not None
+        settings = [
+            await conn.fetchval(f"SHOW {name}")
+            for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+        ]
+        assert settings == ["10", "5", "3"], settings
+    finally:
+        await lock.release()
 
 
 async def test_a_leader_that_stops_hands_over_at_once(stores: list[PostgresStore]) -> None:

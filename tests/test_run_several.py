@@ -18,7 +18,7 @@ import pytest
 
 from handlers.messages import Reply
 from storage.postgres.store import PostgresStore
-from storage.records import GroupQuizRecord, NewOutboxMessage
+from storage.records import GroupQuizRecord, NewOutboxMessage, UserRecord
 from tests.deployment import Deployment, busiest_second, deliver, post_whatsapp, session, until
 from tests.fake_graph import FakeGraph, text
 from tests.fake_telegram import FakeTelegram, text_update
@@ -237,5 +237,54 @@ async def test_a_process_killed_in_the_middle_of_a_burst_loses_and_repeats_nothi
         for wa_id in users:
             # Everything answered, once each, in order: as for a user nobody killed.
             assert _texts(graph, wa_id) == reference, wa_id
+    finally:
+        await deployment.stop()
+
+
+async def test_a_row_waiting_for_the_window_is_woken_by_a_message_to_another_process(
+    pg_url: str, graph: FakeGraph, tmp_path: Path
+) -> None:
+    """A CSO notice to a chat whose 24 hours are over waits (no template); the user then
+    writes through the process whose worker did not park it: the notice goes at once."""
+    wa_id = "22372000001"
+    key = f"whatsapp:{wa_id}"
+    deployment = Deployment(pg_url, tmp_path, graph=graph)
+    try:
+        await deployment.start(2)
+        store = await PostgresStore.open(pg_url)
+        try:
+            now = datetime.now(UTC)
+            long_ago = now - timedelta(days=2)
+            async with store.transaction() as tx:
+                tx.save_user(
+                    UserRecord(
+                        key, "whatsapp", wa_id, long_ago, long_ago, "fr", last_inbound_at=long_ago
+                    )
+                )
+                tx.enqueue(
+                    NewOutboxMessage(
+                        "whatsapp",
+                        wa_id,
+                        "notice",
+                        Reply(text="Avis: votre plainte avance").to_dict(wa_id),
+                        key,
+                    ),
+                    now,
+                )
+        finally:
+            await store.close()
+        waits = "waits for the user to write"
+        await until(lambda: any(waits in p.logs() for p in deployment.processes), 20, "the wait")
+        parker = next(n for n, p in enumerate(deployment.processes) if waits in p.logs())
+        other = deployment.processes[1 - parker]
+        assert not graph.sent(wa_id)
+        async with session() as http:
+            assert await post_whatsapp(http, other, text(wa_id, "bonjour")) == 200
+        # Not a week later: within a few delivery ticks of the user's message.
+        await until(
+            lambda: any("Avis: votre plainte" in s.text for s in graph.sent(wa_id)),
+            10,
+            "the notice",
+        )
     finally:
         await deployment.stop()

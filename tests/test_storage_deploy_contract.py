@@ -57,8 +57,10 @@ async def test_concurrent_takers_never_share_out_more_than_the_bucket_holds(stor
 
 
 async def test_the_database_clock_serves_when_no_time_is_given(store: Any) -> None:
-    assert (await store.take_rate("whatsapp", 100.0, 5.0, 5)).granted == 5
-    assert (await store.take_rate("whatsapp", 100.0, 5.0, 50)).granted < 5
+    # One token per 1000 s: nothing refills between the takes, however loaded the machine
+    # (at 100 a second, 50 ms between them gave five tokens back).
+    assert (await store.take_rate("whatsapp", 0.001, 5.0, 5)).granted == 5
+    assert (await store.take_rate("whatsapp", 0.001, 5.0, 50)).granted == 0
 
 
 async def test_one_contender_leads_a_role_until_it_releases(store: Any) -> None:

@@ -86,6 +86,34 @@ async def test_a_held_reply_is_not_sent_by_the_worker_until_given_back(store: An
     await store.release_outbox([outbox_id], owner="turns-a")
     [row] = await store.claim_due_outbox(NOW, 10, 60, ["whatsapp"], owner="worker")
     assert row.id == outbox_id and row.payload == {"text": "Bonjour"}
+    # Given back unsent: sending it is no possible duplicate.
+    assert await store.mark_sent(outbox_id, NOW, "wamid.1", owner="worker")
+    assert await store.possible_duplicates() == 0
+
+
+async def test_a_row_taken_over_from_a_lapsed_lease_counts_as_a_possible_duplicate(
+    store: Any,
+) -> None:
+    # The holder of a reply died (or stalled) mid-send: once its hold lapses, the worker
+    # sends it again, and it may have arrived already.
+    held = await _held(store, "turns-a")
+    later = NOW + timedelta(seconds=121)
+    [row] = await store.claim_due_outbox(later, 10, 60, ["whatsapp"], owner="worker-a")
+    assert row.id == held
+    # So with a worker that died holding a row: another worker takes it once it lapses.
+    last = later + timedelta(seconds=61)
+    [again] = await store.claim_due_outbox(last, 10, 60, ["whatsapp"], owner="worker-b")
+    assert again.id == held
+    assert await store.mark_sent(held, last, "wamid.2", owner="worker-b")
+    assert await store.possible_duplicates() == 1
+    # A row nobody held before its claim is certain.
+    async with store.transaction() as tx:
+        message = NewOutboxMessage("whatsapp", "1", "notice", {"text": "Avis"}, "whatsapp:1")
+        fresh = tx.enqueue(message, last)
+    [row] = await store.claim_due_outbox(last, 10, 60, ["whatsapp"], owner="worker-b")
+    assert row.id == fresh
+    assert await store.mark_sent(fresh, last, "wamid.3", owner="worker-b")
+    assert await store.possible_duplicates() == 1
 
 
 async def test_a_sent_held_reply_is_forgotten_unless_it_may_be_a_duplicate(store: Any) -> None:
@@ -98,6 +126,30 @@ async def test_a_sent_held_reply_is_forgotten_unless_it_may_be_a_duplicate(store
     row = await store.get_outbox(unsure)
     assert row is not None and row.state == "sent" and row.platform_message_id == "wamid.2"
     assert await store.possible_duplicates() == 1
+
+
+async def test_a_held_reply_taken_by_a_worker_stays_the_workers_counted_uncertain(
+    store: Any,
+) -> None:
+    held = await _held(store, "turns-a")
+    # The direct send outlasted the hold: a worker took the row and sends it too.
+    later = NOW + timedelta(seconds=121)
+    [row] = await store.claim_due_outbox(later, 10, 60, ["whatsapp"], owner="worker")
+    assert row.id == held
+    # The holder's send ends now: the row is not its to delete or to mark sent.
+    await store.reply_done(held, later, "wamid.held", owner="turns-a")
+    assert await store.get_outbox(held) is not None
+    assert await store.mark_sent(held, later, "wamid.worker", owner="worker")
+    row = await store.get_outbox(held)
+    assert row is not None and row.state == "sent" and row.platform_message_id == "wamid.worker"
+    assert await store.possible_duplicates() == 1
+
+
+async def test_a_held_reply_done_by_its_holder_is_forgotten(store: Any) -> None:
+    held = await _held(store, "turns-a")
+    await store.reply_done(held, NOW, "wamid.1", owner="turns-a")
+    assert await store.get_outbox(held) is None
+    assert await store.possible_duplicates() == 0
 
 
 async def test_a_restart_takes_over_only_lapsed_leases_on_postgresql(pg_url: str) -> None:

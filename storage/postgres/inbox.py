@@ -141,19 +141,26 @@ class PgInboxStoreMixin:
         )
         return int(status.split()[-1])
 
-    async def reply_done(self, outbox_id: str, now: datetime, platform_id: str | None) -> None:
+    async def reply_done(
+        self, outbox_id: str, now: datetime, platform_id: str | None, owner: str | None = None
+    ) -> None:
         """A held reply went (or can never go): its row goes, unless it may be a duplicate.
 
         Sent replies are not kept (they hold what people were told); one whose first try
-        timed out stays as sent, so that the possible duplicate is counted.
+        timed out stays as sent, so that the possible duplicate is counted. A row another
+        worker took meanwhile (the hold lapsed) stays its, marked uncertain.
         """
-        # One statement (atomic, one round trip): the two parts touch disjoint rows.
+        # One statement (atomic, one round trip): the three parts touch disjoint rows.
+        mine = "id = $3 AND ($4::text IS NULL OR locked_by = $4)"
         await self.pool.execute(
-            "WITH gone AS (DELETE FROM outbox WHERE id = $3 AND NOT uncertain) "
+            f"WITH gone AS (DELETE FROM outbox WHERE {mine} AND NOT uncertain), "  # noqa: S608
+            "taken AS (UPDATE outbox SET uncertain = true WHERE id = $3 "
+            "AND $4::text IS NOT NULL AND locked_by IS DISTINCT FROM $4) "
             "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = $1, "
             "locked_until = NULL, locked_by = NULL, platform_message_id = $2 "
-            "WHERE id = $3 AND uncertain",
+            f"WHERE {mine} AND uncertain",
             now,
             platform_id,
             outbox_id,
+            owner,
         )

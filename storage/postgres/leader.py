@@ -43,6 +43,10 @@ class PgLeaderLock:
         try:
             got = await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", LOCK_LEADER, self._key)
         except BaseException:
+            # The server may have granted the lock before the client failed (cancelled while
+            # the answer came): pooled connections are not reset, so this one must not go
+            # back holding it. Closing it drops the lock, if it was granted.
+            conn.terminate()
             await self._pool.release(conn)
             raise
         if not got:
@@ -58,10 +62,13 @@ class PgLeaderLock:
             return False
         try:
             await asyncio.wait_for(conn.fetchval("SELECT 1"), CHECK_TIMEOUT)
-        except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError) as exc:
+        except Exception as exc:
             log.warning("leader connection lost: %s", type(exc).__name__)
             await self._drop()
             return False
+        except BaseException:
+            await self._drop()  # cancelled mid-check: the connection's state is unknown
+            raise
         return True
 
     async def release(self) -> None:

@@ -64,6 +64,15 @@ LOCK_USER = 1
 LOCK_OUTBOX_CLAIM = 2
 LOCK_MIGRATIONS = 3
 
+# The server probes an idle connection after 10 s and gives up after 3 unanswered probes
+# 5 s apart: a process whose host is lost (power, partition) loses its session locks (the
+# leader's role) and transaction locks (a user's turn) in about 25 s, not the system's ~2 h.
+KEEPALIVES = {
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+}
+
 _USER_COLUMNS = (
     "key, channel, external_id, language, region, commune, age_group, gender, "
     "contact_consent, stopped, entry_source, created_at, last_seen_at, last_inbound_at"
@@ -90,7 +99,9 @@ _CLAIM_SQL = (
     "AND (e.created_at, e.seq) < (o.created_at, o.seq) "
     "AND ((e.state = 'failed' AND e.next_attempt_at > $2) OR e.locked_until > $2)) "
     "ORDER BY o.created_at, o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED) "
-    "UPDATE outbox o SET locked_until = $4, locked_by = $5 FROM due WHERE o.id = due.id "
+    # A lease that lapsed (its holder died or stalled mid-send) may hide a send that went.
+    "UPDATE outbox o SET locked_until = $4, locked_by = $5, "
+    "uncertain = o.uncertain OR o.locked_until IS NOT NULL FROM due WHERE o.id = due.id "
     "RETURNING " + ", ".join("o." + c.strip() for c in _OUTBOX_COLUMNS.split(",")) + ", o.seq"
 )
 # Columns a turn may change; key, channel, external id and creation never change.
@@ -194,7 +205,13 @@ class PostgresTransaction(
             try:
                 await conn.execute(sql)
             except BaseException:
-                await self._store.pool.release(conn)  # asyncpg rolls back what was begun
+                # BEGIN may have run and the lock failed (lock_timeout, cancelled): roll back
+                # here, or the pool finds a transaction open and logs an error as it does.
+                try:
+                    await conn.execute("ROLLBACK")
+                except Exception:
+                    conn.terminate()  # busy or broken: it leaves the pool
+                await self._store.pool.release(conn)
                 raise
             self._conn = conn
         return self._conn
@@ -450,6 +467,7 @@ class PostgresStore(
             max_size=max_size,
             init=_init_connection,
             reset=_keep_session,
+            server_settings=KEEPALIVES,
         )
         # Host and database only: the URL may carry a password.
         parts = urlsplit(url)
@@ -579,7 +597,8 @@ class PostgresStore(
         """Lease due outbox rows of these channels, oldest first; a lapsed lease frees them.
 
         A chat's rows keep their order: a row is not taken while an earlier row of its chat
-        is being retried (failed, not yet due) or is leased by someone else. Claims from all
+        is being retried (failed, not yet due) or is leased by someone else. A row taken over
+        from a lapsed lease is marked uncertain: it may have been sent. Claims from all
         processes take turns on one advisory lock, so each sees the leases the others committed
         (SKIP LOCKED alone would let two workers take rows of one chat out of order).
         """

@@ -44,7 +44,7 @@ from bot.channels.telegram.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.telegram.sender import TelegramSender, load_choices
 from bot.channels.telegram.voice import TelegramVoice
 from bot.channels.voice import VoiceCache
-from bot.inbox import DurableTurns, Held, InboxPump
+from bot.inbox import DurableTurns, Held, InboxPump, hold_for
 from handlers.audio.record import register_fetcher
 from handlers.engine import Engine, pseudonym
 from handlers.locks import KeyedLocks
@@ -337,7 +337,7 @@ class TelegramChannel:
 
     def lease_for(self, seconds: float) -> None:
         """How long a process that died keeps its stored inbounds and replies from the others."""
-        self._turns.hold_seconds = seconds
+        self._turns.hold_seconds = hold_for(seconds)
         self.pump.lease_seconds = seconds
 
     async def close(self) -> None:

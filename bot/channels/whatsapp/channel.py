@@ -20,8 +20,9 @@ from bot.channels.whatsapp.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.whatsapp.sender import GraphConfig, WhatsAppSender
 from bot.channels.whatsapp.window import DeadHandler, Window
 from bot.delivery import SendError
-from bot.inbox import DurableTurns, Held, InboxPump
+from bot.inbox import DurableTurns, Held, InboxPump, hold_for
 from bot.settings import Settings
+from bot.store import postgres_url
 from handlers.audio.record import register_fetcher
 from handlers.engine import Engine, pseudonym, utc_now
 from handlers.locks import KeyedLocks
@@ -232,7 +233,7 @@ class WhatsAppChannel:
 
     def lease_for(self, seconds: float) -> None:
         """How long a process that died keeps its stored inbounds and replies from the others."""
-        self._turns.hold_seconds = seconds
+        self._turns.hold_seconds = hold_for(seconds)
         self.pump.lease_seconds = seconds
 
     async def close(self) -> None:
@@ -253,6 +254,8 @@ def from_settings(
         [lang.strip() for lang in settings.whatsapp_template_languages.split(",")],
         max_attempts=settings.delivery_max_attempts,
         on_dead=on_dead,
+        # Processes sharing PostgreSQL make rows wait that another process's inbound wakes.
+        shared=postgres_url(settings.db) is not None,
     )
     config = GraphConfig(
         api_url=settings.whatsapp_api_url,

@@ -84,6 +84,7 @@ class Window:
         max_attempts: int = 8,
         clock: Callable[[], datetime] = utc_now,
         on_dead: DeadHandler | None = None,
+        shared: bool = False,
     ) -> None:
         self._store = store
         self._templates = dict(templates)
@@ -92,7 +93,11 @@ class Window:
         self._clock = clock
         self._on_dead = on_dead
         # Chats with rows waiting for the user: only their inbounds cost a wake-up query.
+        # A database `shared` by several processes (PostgreSQL) has rows another process
+        # made wait, which this set never hears of: there every inbound wakes (one indexed
+        # UPDATE that usually changes nothing).
         self.waiting: set[str] = set()
+        self._shared = shared
 
     async def load(self) -> None:
         """Learn which chats have rows waiting (after a restart)."""
@@ -141,7 +146,7 @@ class Window:
 
     async def wake(self, chat_id: str) -> int:
         """The user wrote: rows waiting for them are due now; return how many."""
-        if chat_id not in self.waiting:
+        if not self._shared and chat_id not in self.waiting:
             return 0
         self.waiting.discard(chat_id)
         woken = await self._store.wake_waiting(CHANNEL, chat_id, WAIT_PREFIX, self._clock())
