@@ -6,6 +6,10 @@ The whole path is the one `civicbot run` takes with long polling: getUpdates, ea
 stored in the durable inbox before its offset is confirmed, handed back by the pump, through
 aiogram's dispatcher to the engine (the turn and its reply rows in one commit), the reply
 sent, its row marked done and the inbound forgotten. The echo parses and answers only.
+
+The fake Bot API server runs in a process of its own (as Telegram's servers are not in the
+bot's process), the same server for both sides; `--server-in-process` puts it back on the
+bot's event loop, where its parsing of our requests was charged to our path.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import multiprocessing
 import signal
 import sqlite3
 import sys
@@ -20,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,7 @@ from aiogram.types import Message, Update  # noqa: E402
 
 from bot import heap  # noqa: E402
 from bot.channels.telegram.channel import TelegramChannel, make_bot  # noqa: E402
+from bot.channels.telegram.convert import CHANNEL  # noqa: E402
 from bot.channels.telegram.flood import FloodControl  # noqa: E402
 from content.pack import load_pack  # noqa: E402
 from handlers.engine import Engine  # noqa: E402
@@ -112,6 +119,101 @@ class Stages:
         self._undo.clear()
 
 
+class Server:
+    """The fake Bot API server as the bench drives it: in this process, or in its own."""
+
+    token = FakeTelegram.token
+    url = ""
+    where = ""
+
+    def push(self, updates: list[dict[str, Any]]) -> None:
+        """Queue updates for getUpdates."""
+        raise NotImplementedError
+
+    def sent(self) -> int:
+        """How many send* calls the server has answered."""
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Stop serving."""
+
+
+class InProcess(Server):
+    """The server on the bot's own event loop (its CPU is charged to the bot)."""
+
+    where = "on the bot's event loop (--server-in-process)"
+
+    async def start(self) -> InProcess:
+        """Serve on a free port of this loop."""
+        self._fake = await FakeTelegram().start()
+        self.url = self._fake.url
+        return self
+
+    def push(self, updates: list[dict[str, Any]]) -> None:
+        for update in updates:
+            self._fake.push(update)
+
+    def sent(self) -> int:
+        return len(self._fake.sent())
+
+    async def stop(self) -> None:
+        await self._fake.stop()
+
+
+def _serve(control: Connection) -> None:
+    """The child process: a FakeTelegram driven through `control` (push, sent, stop)."""
+
+    async def serve() -> None:
+        fake = await FakeTelegram().start()
+        loop = asyncio.get_running_loop()
+        stopped = asyncio.Event()
+
+        def readable() -> None:
+            while control.poll():
+                what, arg = control.recv()
+                if what == "push":
+                    for update in arg:
+                        fake.push(update)
+                elif what == "sent":
+                    control.send(len(fake.sent()))
+                else:
+                    stopped.set()
+
+        loop.add_reader(control.fileno(), readable)
+        control.send(fake.url)
+        await stopped.wait()
+        loop.remove_reader(control.fileno())
+        await fake.stop()
+
+    asyncio.run(serve())
+
+
+class OwnProcess(Server):
+    """The server in a process of its own, pushed to through a pipe (a few µs a push)."""
+
+    where = "in a process of its own (the same server for both sides)"
+
+    async def start(self) -> OwnProcess:
+        """Start the process and wait until it serves."""
+        context = multiprocessing.get_context("spawn")
+        self._control, theirs = context.Pipe()
+        self._process = context.Process(target=_serve, args=(theirs,), daemon=True)
+        self._process.start()
+        self.url = await asyncio.to_thread(self._control.recv)
+        return self
+
+    def push(self, updates: list[dict[str, Any]]) -> None:
+        self._control.send(("push", updates))
+
+    def sent(self) -> int:
+        self._control.send(("sent", None))
+        return int(self._control.recv())
+
+    async def stop(self) -> None:
+        self._control.send(("stop", None))
+        await asyncio.to_thread(self._process.join, 10)
+
+
 def seed_users(db: Path, count: int) -> None:
     """Users who already chose their language, written straight into the database."""
     now = datetime.now(UTC).isoformat(timespec="microseconds")
@@ -124,7 +226,7 @@ def seed_users(db: Path, count: int) -> None:
 
 
 async def drive(
-    fake: FakeTelegram,
+    fake: Server,
     dispatcher: Dispatcher,
     bot: Bot,
     updates: int,
@@ -133,8 +235,7 @@ async def drive(
 ) -> float:
     """Queue the updates, poll them through aiogram until all are handled; updates per second."""
     before = handled()
-    for n in range(updates):
-        fake.push(text_update(1 + n % users, TEXTS[n % len(TEXTS)]))
+    fake.push([text_update(1 + n % users, TEXTS[n % len(TEXTS)]) for n in range(updates)])
     start = time.perf_counter()
     polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False))
     while handled() - before < updates:
@@ -143,16 +244,16 @@ async def drive(
     await dispatcher.stop_polling()
     await polling
     await asyncio.sleep(0.2)  # let the last handlers finish before the session closes
+    await poll_lapsed()
     return updates / elapsed
 
 
 async def ours_polling(
-    fake: FakeTelegram, channel: CountingChannel, updates: int, users: int, first: int = 1
+    fake: Server, channel: CountingChannel, updates: int, users: int, first: int = 1
 ) -> float:
     """The whole path as `civicbot run` polls: updates per second."""
     before = channel.handled
-    for n in range(updates):
-        fake.push(text_update(first + n % users, TEXTS[n % len(TEXTS)]))
+    fake.push([text_update(first + n % users, TEXTS[n % len(TEXTS)]) for n in range(updates)])
     start = time.perf_counter()
     polling = asyncio.create_task(channel.run_polling())
     while channel.handled - before < updates:
@@ -167,6 +268,14 @@ async def stop_polling(channel: CountingChannel, polling: asyncio.Task[None]) ->
     channel._closing.set()
     await polling
     channel._closing.clear()
+    await poll_lapsed()
+
+
+async def poll_lapsed() -> None:
+    """Wait out the getUpdates the stopped poller left open at the server (1 s at most there):
+    a poller starting sooner is refused (409) and sleeps a second, which the figures would
+    count against it."""
+    await asyncio.sleep(1.1)
 
 
 class Polled:
@@ -191,7 +300,7 @@ class Polled:
 
 
 async def one_by_one(
-    fake: FakeTelegram,
+    fake: Server,
     polled: Polled,
     progress: asyncio.Event,
     count: int,
@@ -209,7 +318,7 @@ async def one_by_one(
     for n in range(count):
         progress.clear()
         start = time.perf_counter()
-        fake.push(text_update(users + 1 + n % users, TEXTS[n % len(TEXTS)]))
+        fake.push([text_update(users + 1 + n % users, TEXTS[n % len(TEXTS)])])
         await progress.wait()
         spent += time.perf_counter() - start
         if settled is not None:
@@ -231,16 +340,15 @@ def _not_polling(_bot: Bot, method: Any, *_: Any) -> bool:
     return type(method).__name__ != "GetUpdates"
 
 
-async def breakdown(fake: FakeTelegram, channel: CountingChannel, users: int, count: int) -> None:
+async def breakdown(fake: Server, channel: CountingChannel, users: int, count: int) -> None:
     """Where an update's time goes on our path and on the echo's, one update at a time."""
     stages = Stages()
     store = channel._store  # the bench looks inside on purpose
     stages.spent[POLL] = 0.0  # first in the table
     polled = Polled(channel.bot.session)
-    stages.wrap(Update, "model_dump_json", "serialise for the inbox")
+    stages.wrap(Update, "model_dump", "serialise for the inbox")
     stages.wrap(store, "store_inbound", "store inbound (commit)")
-    stages.wrap(store, "pending_inbound", "pump: read stored")
-    stages.wrap(Update, "model_validate_json", "pump: parse stored again")
+    stages.wrap(store, "lease_inbound", "pump: lease stored")
     stages.wrap(channel._turns, "handle", "engine turn + reply rows (commit)")
     stages.wrap(channel.sender, "send", "render + send")
     stages.wrap(channel.bot.session, "make_request", SEND, when=_not_polling)
@@ -249,7 +357,7 @@ async def breakdown(fake: FakeTelegram, channel: CountingChannel, users: int, co
     channel.progress = asyncio.Event()
 
     async def settled() -> None:
-        while await type(store).pending_inbound(store, 0, 1) or channel.pump._tasks:
+        while await type(store).inbound_left(store, [CHANNEL]) or channel.pump._tasks:
             await asyncio.sleep(0.001)
         await asyncio.sleep(0.001)
 
@@ -277,6 +385,7 @@ async def breakdown(fake: FakeTelegram, channel: CountingChannel, users: int, co
     bare = await one_by_one(fake, polled, echoed, count, users, echo_stages)
     await echo.stop_polling()
     await polling
+    await poll_lapsed()
     echo_stages.restore()
     polled.restore()
     await echo_bot.session.close()
@@ -295,22 +404,32 @@ async def breakdown(fake: FakeTelegram, channel: CountingChannel, users: int, co
         shown = f"{theirs * 1e6:8.0f}" if theirs is not None else f"{'':>8}"
         print(f"  {stage:<44}{seconds * 1e6:8.0f}{shown}")
     print(f"  {'total':<44}{ours * 1e6:8.0f}{bare * 1e6:8.0f}")
+    print(
+        "  the echo has no inbox, turn, reply rows nor marks: those stages are the crash\n"
+        "  guarantees (stored before the offset is confirmed, replies durable) and the bot\n"
+        "  itself; sends carry keyboards, and some updates get two messages. Times one at a\n"
+        "  time are wall clock, so poll and send include waking the server's process."
+    )
 
 
-async def throughput(updates: int, users: int, sequential: int) -> None:
+async def throughput(updates: int, users: int, sequential: int, in_process: bool) -> None:
     """Our path and the echo path, on the same server, in the same run."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.sqlite3"
         store = await SqliteStore.open(db)
         seed_users(db, users * 2)
         pack = load_pack()
-        fake = await FakeTelegram().start()
+        fake: Server = await (InProcess() if in_process else OwnProcess()).start()
         engine = Engine(store, lambda: pack)
         flood = FloodControl(global_rate=1e9, chat_rate=1e9, group_per_minute=1e12, burst=1e9)
         channel = CountingChannel(make_bot(fake.token, fake.url), engine, store, flood)
         await channel.start()
         heap.settle()  # as `civicbot run` does once started (the echo gains as much)
+        # CPU of this process (every thread: the loop and SQLite's) per update handled.
+        cpu, sent = time.process_time(), fake.sent()
         ours = await ours_polling(fake, channel, updates, users)
+        ours_cpu = (time.process_time() - cpu) / updates
+        ours_sends = (fake.sent() - sent) / updates
         echoed = [0]
         echo_bot = make_bot(fake.token, fake.url)
         echo = Dispatcher()
@@ -320,12 +439,28 @@ async def throughput(updates: int, users: int, sequential: int) -> None:
             await message.answer(message.text or "")
             echoed[0] += 1
 
+        cpu, sent = time.process_time(), fake.sent()
         bare = await drive(fake, echo, echo_bot, updates, users, lambda: echoed[0])
+        bare_cpu = (time.process_time() - cpu) / updates
+        bare_sends = (fake.sent() - sent) / updates
         await echo_bot.session.close()
+        print(f"fake Bot API server {fake.where};")
+        print("  both sides poll and send over the same aiohttp transport, on this machine, now")
         print(f"updates            {updates} from {users} users")
-        print(f"whole path         {ours:,.0f} updates/s (getUpdates -> inbox -> engine -> reply)")
-        print(f"bare aiogram echo  {bare:,.0f} updates/s")
+        print(
+            f"whole path         {ours:,.0f} updates/s, {ours_cpu * 1e6:,.0f} µs CPU of the bot "
+            "process each (getUpdates -> inbox -> engine -> reply)"
+        )
+        print(f"bare aiogram echo  {bare:,.0f} updates/s, {bare_cpu * 1e6:,.0f} µs CPU each")
         print(f"ratio              {ours / bare:.2f} (target at least 0.8)")
+        # The bot process is CPU-bound here: 0.8 needs its CPU per update within 1/0.8 of
+        # the echo's, whatever the stages below add up to one at a time.
+        budget = bare_cpu / 0.8
+        print(
+            f"CPU budget for 0.8 {budget * 1e6:,.0f} µs per update; the whole path spends "
+            f"{(ours_cpu - budget) * 1e6:+,.0f} µs more"
+        )
+        print(f"messages sent      {ours_sends:.2f} per update (echo {bare_sends:.2f})")
         print()
         await breakdown(fake, channel, users, sequential)
         await channel.close()
@@ -382,8 +517,13 @@ def main() -> None:
         "--one-by-one", type=int, default=500, help="updates sent one at a time for the breakdown"
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
+    parser.add_argument(
+        "--server-in-process",
+        action="store_true",
+        help="run the fake Bot API server on the bot's event loop (its CPU counts as the bot's)",
+    )
     args = parser.parse_args()
-    asyncio.run(throughput(args.updates, args.users, args.one_by_one))
+    asyncio.run(throughput(args.updates, args.users, args.one_by_one, args.server_in_process))
     if args.no_memory:
         return
     asyncio.run(memory(args.memory_users))
