@@ -44,8 +44,12 @@ class SendError(Exception):
         retry_after: float | None = None,
         blocked: bool = False,
         unknown: bool = False,
+        paced: bool = False,
     ) -> None:
         super().__init__(message)
+        # Our own pacing held it back (a rate limit we keep), not a failure: worth no warning,
+        # or a campaign's burst would write one line per message.
+        self.paced = paced
         # A timeout: the message may have arrived all the same (a retry may duplicate it).
         self.unknown = unknown
         # A user who blocked the bot (or a chat that is gone) is never written to again.
@@ -170,7 +174,8 @@ class DeliveryWorker:
                 await self._store.mark_stopped(row.user_key)
             if retry is None:
                 await self._dead(row)
-            log.warning(
+            log.log(
+                logging.DEBUG if exc.paced and retry else logging.WARNING,
                 "delivery of %s %s failed (attempt %d): %s",
                 row.kind,
                 row.id,

@@ -156,7 +156,11 @@ class DurableTurns:
                         log.error("reply could not be sent: %s", exc)
                     continue
                 # Nothing is lost: this reply and the ones after it wait in the outbox, in order.
-                log.warning("reply left to the outbox: %s", exc)
+                log.log(
+                    logging.DEBUG if exc.paced else logging.WARNING,
+                    "reply left to the outbox: %s",
+                    exc,
+                )
                 await self._release(held[position:])
                 return
             except Exception:

@@ -393,6 +393,36 @@ async def test_a_long_flood_wait_goes_back_to_the_outbox(tmp_path: Path, pack: C
         await _close(r)
 
 
+async def test_a_burst_held_by_flood_control_waits_without_a_warning_per_message(
+    tmp_path: Path, pack: ContentPack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pacing is the bot keeping a limit, not a failure: the log stays readable in a burst."""
+    import logging
+    from datetime import UTC, datetime
+
+    from bot.delivery import DeliveryWorker
+    from storage.records import NewOutboxMessage
+
+    r = await _rig(tmp_path, pack, poll=False, chat_rate=0.1, burst=1.0)
+    try:
+        now = datetime.now(UTC)
+        async with r.store.transaction() as tx:
+            for n in range(5):
+                tx.enqueue(
+                    NewOutboxMessage("telegram", "77", "notice", Reply(text=f"n{n}").to_dict("77")),
+                    now,
+                )
+        worker = DeliveryWorker(r.store, {"telegram": r.channel.sender})
+        with caplog.at_level(logging.INFO):
+            await worker.run_once(10)
+        assert [c.text for c in r.fake.sent(77)] == ["n0"]
+        rows = await r.store.fetch_all("SELECT state FROM outbox ORDER BY created_at, rowid")
+        assert [row[0] for row in rows] == ["sent", "failed", "pending", "pending", "pending"]
+        assert [rec.message for rec in caplog.records if rec.levelno >= logging.WARNING] == []
+    finally:
+        await _close(r)
+
+
 def test_declined_waits_take_no_token() -> None:
     now = [0.0]
     flood = FloodControl(global_rate=1, chat_rate=100, burst=1, clock=lambda: now[0])

@@ -211,7 +211,7 @@ class TelegramSender:
             if pause > MAX_INLINE_WAIT:
                 # A long wait (a busy group) goes back to the outbox instead of holding up
                 # the delivery worker and every other chat behind it.
-                raise SendError("flood control", retry_after=pause)
+                raise SendError("flood control", retry_after=pause, paced=True)
             if pause > 0:
                 await asyncio.sleep(pause)
             await self._flood.take_global()

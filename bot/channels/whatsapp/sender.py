@@ -252,7 +252,9 @@ class WhatsAppSender:
         if pause > MAX_INLINE_WAIT:
             bucket.tokens += 1  # the slot is not used now
             raise SendError(
-                f"pair rate: next message to this user in {pause:.0f} s", retry_after=pause
+                f"pair rate: next message to this user in {pause:.0f} s",
+                retry_after=pause,
+                paced=True,
             )
         if pause > 0:
             await self._sleep(pause)
