@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -64,6 +65,57 @@ class Result:
     bot_cpu_ms: float  # CPU time of the bot processes per message
     db_cpu_ms: float  # CPU time of the PostgreSQL server per message (0 for SQLite)
     idle: float  # share of the machine's CPU time left idle during the measurement
+    gen_cpu_ms: float  # CPU time of this process (load generator and fake Graph API) per message
+    shares: list[float]  # each bot process's share of the bot CPU time
+    waits: Counter[str]  # what the bot's PostgreSQL sessions were doing, summed over samples
+    samples: int  # how many times pg_stat_activity was sampled
+
+
+# What an advisory lock wait is waiting for, by namespace (storage/postgres).
+LOCK_NAMES = {
+    1: "user turn lock",
+    2: "outbox claim lock",
+    3: "migration lock",
+    4: "inbox lease lock",
+}
+
+_ACTIVITY_SQL = (
+    "SELECT a.state, a.wait_event_type, a.wait_event, l.classid FROM pg_stat_activity a "
+    "LEFT JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted AND l.locktype = 'advisory' "
+    "WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() "
+    "AND a.backend_type = 'client backend'"
+)
+
+
+def session_state(state: str | None, kind: str | None, event: str | None, ns: int | None) -> str:
+    """One bot session at one sample: working, waiting on what, or idle."""
+    if state == "idle":
+        return "idle (no work)"
+    if state is not None and state.startswith("idle in transaction"):
+        return "in a transaction, waiting for the bot"
+    if kind is None:
+        return "running (CPU)"
+    if kind == "Lock" and event == "advisory":
+        return LOCK_NAMES.get(ns or 0, f"advisory lock {ns}")
+    return f"{kind}:{event}"
+
+
+async def sample_activity(url: str, waits: Counter[str], stop: asyncio.Event) -> int:
+    """Sample the bot's sessions every 10 ms until `stop`; return how many samples."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    samples = 0
+    try:
+        while not stop.is_set():
+            for row in await conn.fetch(_ACTIVITY_SQL):
+                waits[session_state(row[0], row[1], row[2], row[3])] += 1
+            samples += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.01)
+    finally:
+        await conn.close()
+    return samples
 
 
 def cpu_seconds(pid: int, children: bool = False) -> float:
@@ -216,9 +268,20 @@ async def measure(
         warm = min(200, messages)
         await drive(urls, graph, USERS - warm, warm, concurrency)
         pids = [proc.pid for proc, _ in bots]  # type: ignore[attr-defined]
-        bot0, db0, ticks0 = sum(map(cpu_seconds, pids)), server_cpu(postmaster), machine_ticks()
+        waits: Counter[str] = Counter()
+        stop = asyncio.Event()
+        sampler = (
+            asyncio.create_task(sample_activity(db, waits, stop))
+            if postmaster is not None
+            else None
+        )
+        each0 = [cpu_seconds(pid) for pid in pids]
+        gen0, db0, ticks0 = cpu_seconds(os.getpid()), server_cpu(postmaster), machine_ticks()
         rate, latencies, lost, duplicated = await drive(urls, graph, 0, messages, concurrency)
-        bot1, db1, ticks1 = sum(map(cpu_seconds, pids)), server_cpu(postmaster), machine_ticks()
+        gen1, db1, ticks1 = cpu_seconds(os.getpid()), server_cpu(postmaster), machine_ticks()
+        each = [cpu_seconds(pid) - before for pid, before in zip(pids, each0, strict=True)]
+        stop.set()
+        samples = await sampler if sampler is not None else 0
     finally:
         for proc, _ in bots:
             proc.send_signal(signal.SIGTERM)  # type: ignore[attr-defined]
@@ -235,9 +298,13 @@ async def measure(
         p99 * 1000,
         lost,
         duplicated,
-        (bot1 - bot0) * 1000 / messages,
+        sum(each) * 1000 / messages,
         (db1 - db0) * 1000 / messages,
         idle,
+        (gen1 - gen0) * 1000 / messages,
+        [e / max(sum(each), 1e-9) for e in each],
+        waits,
+        samples,
     )
 
 
@@ -270,13 +337,25 @@ async def run(messages: int, concurrency: int) -> None:
     )
     print(
         f"{'':24} {'msg/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5} {'twice':>6} "
-        f"{'bot CPU ms/msg':>14} {'db CPU ms/msg':>13} {'idle':>5}"
+        f"{'bot CPU ms/msg':>14} {'db CPU ms/msg':>13} {'idle':>5} {'load gen ms/msg':>15}"
     )
     for r in results:
         print(
             f"{r.label:24} {r.rate:7.0f} {r.p50:8.1f} {r.p99:8.1f} {r.lost:5d} {r.duplicated:6d} "
-            f"{r.bot_cpu_ms:14.2f} {r.db_cpu_ms:13.2f} {r.idle:5.0%}"
+            f"{r.bot_cpu_ms:14.2f} {r.db_cpu_ms:13.2f} {r.idle:5.0%} {r.gen_cpu_ms:15.2f}"
         )
+    for r in results:
+        if r.samples:
+            total = sum(r.waits.values())
+            busy = total - r.waits["idle (no work)"]
+            print(
+                f"{r.label}: bot CPU split {' / '.join(f'{s:.0%}' for s in r.shares)}; "
+                f"{r.samples} samples of its PostgreSQL sessions, "
+                f"{busy / r.samples:.1f} of {total / r.samples:.1f} busy on average:"
+            )
+            for what, count in r.waits.most_common():
+                if what != "idle (no work)":
+                    print(f"    {count / max(1, busy):5.0%}  {what}")
     by_label = {r.label: r for r in results}
     one, two = by_label.get("PostgreSQL, 1 process"), by_label.get("PostgreSQL, 2 processes")
     four = by_label.get("PostgreSQL, 4 processes")
