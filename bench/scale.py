@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -63,7 +64,61 @@ class Result:
     duplicated: int
     bot_cpu_ms: float  # CPU time of the bot processes per message
     db_cpu_ms: float  # CPU time of the PostgreSQL server per message (0 for SQLite)
-    idle: float  # share of the machine's CPU time left idle during the measurement
+    idle: float  # share of the machine's CPU time left idle until the last reply
+    gen_cpu_ms: float  # CPU time of this process (load generator and fake Graph API) per message
+    shares: list[float]  # each bot process's share of the bot CPU time
+    waits: Counter[str]  # what the bot's PostgreSQL sessions were doing, summed over samples
+    samples: int  # how many times pg_stat_activity was sampled
+    bot_wait_ms: float  # time the bot processes were ready to run but had no core, per message
+    db_wait_ms: float  # the same for PostgreSQL's live backends, per message
+    pressure: float  # share of the time some task waited for a core (/proc/pressure/cpu)
+
+
+# What an advisory lock wait is waiting for, by namespace (storage/postgres).
+LOCK_NAMES = {
+    1: "user turn lock",
+    2: "outbox claim lock",
+    3: "migration lock",
+    4: "inbox lease lock",
+}
+
+_ACTIVITY_SQL = (
+    "SELECT a.state, a.wait_event_type, a.wait_event, l.classid FROM pg_stat_activity a "
+    "LEFT JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted AND l.locktype = 'advisory' "
+    "WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() "
+    "AND a.backend_type = 'client backend'"
+)
+
+
+def session_state(state: str | None, kind: str | None, event: str | None, ns: int | None) -> str:
+    """One bot session at one sample: working, waiting on what, or idle."""
+    if state == "idle":
+        return "idle (no work)"
+    if state is not None and state.startswith("idle in transaction"):
+        return "in a transaction, waiting for the bot"
+    if kind is None:
+        return "running (CPU)"
+    if kind == "Lock" and event == "advisory":
+        return LOCK_NAMES.get(ns or 0, f"advisory lock {ns}")
+    return f"{kind}:{event}"
+
+
+async def sample_activity(url: str, waits: Counter[str], stop: asyncio.Event) -> int:
+    """Sample the bot's sessions every 10 ms until `stop`; return how many samples."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    samples = 0
+    try:
+        while not stop.is_set():
+            for row in await conn.fetch(_ACTIVITY_SQL):
+                waits[session_state(row[0], row[1], row[2], row[3])] += 1
+            samples += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.01)
+    finally:
+        await conn.close()
+    return samples
 
 
 def cpu_seconds(pid: int, children: bool = False) -> float:
@@ -92,6 +147,42 @@ def server_cpu(postmaster: int | None) -> float:
             if parent == postmaster:
                 total += cpu_seconds(int(entry.name))
     return total
+
+
+def runqueue_wait(pid: int) -> float:
+    """Seconds the threads of a process spent ready to run but waiting for a core."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+def backends(postmaster: int | None) -> list[int]:
+    """The live processes of a PostgreSQL server."""
+    found: list[int] = []
+    if postmaster is None:
+        return found
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == postmaster:
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_pressure() -> float:
+    """Seconds since boot during which some task waited for a core (0 without PSI)."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().split("\n")[0]
+    except OSError:
+        return 0.0
+    return int(line.rpartition("total=")[2]) / 1e6
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -155,8 +246,12 @@ async def start_bots(graph: FakeGraph, db: str, count: int) -> list[tuple[object
 
 async def drive(
     urls: list[str], graph: FakeGraph, first: int, messages: int, concurrency: int
-) -> tuple[float, list[float], int, int]:
-    """One message from each of `messages` users, round-robin over the processes."""
+) -> tuple[float, list[float], int, int, tuple[int, int]]:
+    """One message from each of `messages` users, round-robin over the processes.
+
+    Also the machine's CPU ticks when the last reply came: the quiet second waited for after
+    it is not part of the run, and counting it would show idle cores that were not idle.
+    """
     began: dict[str, float] = {}
     queue = iter(range(first, first + messages))
     before = len(graph.calls)
@@ -176,7 +271,7 @@ async def drive(
     async with aiohttp.ClientSession(connector=connector) as http:
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
     # Wait until every user has a reply and nothing more arrives for a second.
-    last, quiet = len(graph.calls), time.monotonic()
+    last, quiet, ticks = len(graph.calls), time.monotonic(), machine_ticks()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         replied = {c.to for c in graph.calls[before:]}
@@ -184,7 +279,7 @@ async def drive(
             break
         await asyncio.sleep(0.05)
         if len(graph.calls) != last:
-            last, quiet = len(graph.calls), time.monotonic()
+            last, quiet, ticks = len(graph.calls), time.monotonic(), machine_ticks()
     calls = graph.calls[before:]
     elapsed = max((c.at for c in calls), default=start) - start
     first_reply: dict[str, float] = {}
@@ -196,7 +291,7 @@ async def drive(
     lost = sum(1 for who in began if who not in first_reply)
     usual = Counter(per_user.values()).most_common(1)[0][0] if per_user else 0
     duplicated = sum(1 for count in per_user.values() if count > usual)
-    return messages / elapsed, latencies, lost, duplicated
+    return messages / elapsed, latencies, lost, duplicated, ticks
 
 
 async def measure(
@@ -216,9 +311,27 @@ async def measure(
         warm = min(200, messages)
         await drive(urls, graph, USERS - warm, warm, concurrency)
         pids = [proc.pid for proc, _ in bots]  # type: ignore[attr-defined]
-        bot0, db0, ticks0 = sum(map(cpu_seconds, pids)), server_cpu(postmaster), machine_ticks()
-        rate, latencies, lost, duplicated = await drive(urls, graph, 0, messages, concurrency)
-        bot1, db1, ticks1 = sum(map(cpu_seconds, pids)), server_cpu(postmaster), machine_ticks()
+        waits: Counter[str] = Counter()
+        stop = asyncio.Event()
+        sampler = (
+            asyncio.create_task(sample_activity(db, waits, stop))
+            if postmaster is not None
+            else None
+        )
+        each0 = [cpu_seconds(pid) for pid in pids]
+        live = backends(postmaster)
+        wait0 = sum(map(runqueue_wait, pids)), sum(map(runqueue_wait, live)), cpu_pressure()
+        wall0 = time.monotonic()
+        gen0, db0, ticks0 = cpu_seconds(os.getpid()), server_cpu(postmaster), machine_ticks()
+        rate, latencies, lost, duplicated, ticks1 = await drive(
+            urls, graph, 0, messages, concurrency
+        )
+        gen1, db1 = cpu_seconds(os.getpid()), server_cpu(postmaster)
+        each = [cpu_seconds(pid) - before for pid, before in zip(pids, each0, strict=True)]
+        wait1 = sum(map(runqueue_wait, pids)), sum(map(runqueue_wait, live)), cpu_pressure()
+        wall = time.monotonic() - wall0
+        stop.set()
+        samples = await sampler if sampler is not None else 0
     finally:
         for proc, _ in bots:
             proc.send_signal(signal.SIGTERM)  # type: ignore[attr-defined]
@@ -235,9 +348,16 @@ async def measure(
         p99 * 1000,
         lost,
         duplicated,
-        (bot1 - bot0) * 1000 / messages,
+        sum(each) * 1000 / messages,
         (db1 - db0) * 1000 / messages,
         idle,
+        (gen1 - gen0) * 1000 / messages,
+        [e / max(sum(each), 1e-9) for e in each],
+        waits,
+        samples,
+        (wait1[0] - wait0[0]) * 1000 / messages,
+        (wait1[1] - wait0[1]) * 1000 / messages,
+        (wait1[2] - wait0[2]) / max(wall, 1e-9),
     )
 
 
@@ -270,13 +390,27 @@ async def run(messages: int, concurrency: int) -> None:
     )
     print(
         f"{'':24} {'msg/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5} {'twice':>6} "
-        f"{'bot CPU ms/msg':>14} {'db CPU ms/msg':>13} {'idle':>5}"
+        f"{'bot CPU ms/msg':>14} {'db CPU ms/msg':>13} {'idle':>5} {'load gen ms/msg':>15}"
     )
     for r in results:
         print(
             f"{r.label:24} {r.rate:7.0f} {r.p50:8.1f} {r.p99:8.1f} {r.lost:5d} {r.duplicated:6d} "
-            f"{r.bot_cpu_ms:14.2f} {r.db_cpu_ms:13.2f} {r.idle:5.0%}"
+            f"{r.bot_cpu_ms:14.2f} {r.db_cpu_ms:13.2f} {r.idle:5.0%} {r.gen_cpu_ms:15.2f}"
         )
+    for r in results:
+        if r.samples:
+            total = sum(r.waits.values())
+            busy = total - r.waits["idle (no work)"]
+            print(
+                f"{r.label}: bot CPU split {' / '.join(f'{s:.0%}' for s in r.shares)}; "
+                f"{r.samples} samples of its PostgreSQL sessions, "
+                f"{busy / r.samples:.1f} of {total / r.samples:.1f} busy on average; waiting "
+                f"for a core: bot {r.bot_wait_ms:.2f} ms/msg, PostgreSQL {r.db_wait_ms:.2f} "
+                f"ms/msg, some task {r.pressure:.0%} of the time:"
+            )
+            for what, count in r.waits.most_common():
+                if what != "idle (no work)":
+                    print(f"    {count / max(1, busy):5.0%}  {what}")
     by_label = {r.label: r for r in results}
     one, two = by_label.get("PostgreSQL, 1 process"), by_label.get("PostgreSQL, 2 processes")
     four = by_label.get("PostgreSQL, 4 processes")
@@ -285,19 +419,44 @@ async def run(messages: int, concurrency: int) -> None:
         print(f"scaling 1 -> 2 processes: x{ratio:.2f}", end="")
         print(f", 1 -> 4: x{four.rate / one.rate:.2f}" if four is not None else "")
         cores = os.cpu_count() or 1
-        busy = one.rate * (one.bot_cpu_ms + one.db_cpu_ms) / 1000
-        print(
-            f"With one process the bot and PostgreSQL used {busy:.1f} of {cores} cores "
-            f"({one.bot_cpu_ms + one.db_cpu_ms:.2f} ms of CPU per message) and the machine "
-            f"was {one.idle:.0%} idle; with two, {two.idle:.0%} idle. "
-            + (
-                "A second process can only use CPU nobody else is using: with the cores "
-                "busy (PostgreSQL, the fake Graph API, this load generator and anything "
-                "else on the machine share them), the processes are not the limit, the "
-                "cores are."
-                if two.idle < 0.10
-                else "Idle CPU was left, so the limit was not the cores alone."
+
+        def used(r: Result) -> float:
+            return r.rate * (r.bot_cpu_ms + r.db_cpu_ms + r.gen_cpu_ms) / 1000
+
+        def locks(r: Result) -> float:
+            busy = sum(r.waits.values()) - r.waits["idle (no work)"]
+            held = sum(r.waits[name] for name in LOCK_NAMES.values())
+            return held / max(1, busy)
+
+        def waiting_bot(r: Result) -> float:
+            busy = sum(r.waits.values()) - r.waits["idle (no work)"]
+            return r.waits["in a transaction, waiting for the bot"] / max(1, busy)
+
+        if locks(two) >= 0.2:
+            verdict = "So the limit is the advisory locks that serialise the processes."
+        elif max(two.shares) >= 0.7:
+            verdict = "So the limit is one process doing most of the work."
+        elif used(two) >= 0.9 * cores:
+            verdict = (
+                "So the limit is not a lock or one process starving the other: it is the "
+                "cores, which a second process's extra CPU per message fills."
             )
+        else:
+            verdict = "Neither the cores, the locks nor the split explain it: look further."
+        spread = " / ".join(f"{s:.0%}" for s in two.shares)
+        print(
+            f"Why: the bots, PostgreSQL and this load generator (with the fake Graph API) used "
+            f"{used(one):.2f} of {cores} cores with one process and {used(two):.2f} with two "
+            f"(CPU per message x rate; the machine was {one.idle:.0%} and {two.idle:.0%} idle "
+            f"until the last reply). A second process costs CPU: "
+            f"{one.bot_cpu_ms + one.db_cpu_ms:.2f} -> {two.bot_cpu_ms + two.db_cpu_ms:.2f} ms "
+            f"per message in the bots and PostgreSQL. The bots waited for a core "
+            f"{one.bot_wait_ms:.2f} -> {two.bot_wait_ms:.2f} ms per message, and some task "
+            f"waited for one {one.pressure:.0%} -> {two.pressure:.0%} of the time. Advisory "
+            f"locks (inbox lease, outbox claim, user turns) were {locks(one):.0%} and "
+            f"{locks(two):.0%} of the busy database sessions' samples, and "
+            f"{waiting_bot(one):.0%} and {waiting_bot(two):.0%} were open transactions "
+            f"waiting for a bot; the two processes did {spread} of the bot work. " + verdict
         )
 
 
