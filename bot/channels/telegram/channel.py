@@ -11,21 +11,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetChatMember,
-    GetUpdates,
-    SendAudio,
-    SendDocument,
-    SendMessage,
-    SendPhoto,
-    SendVoice,
-)
 from aiogram.methods.base import Response
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 from aiohttp import web
@@ -67,16 +55,16 @@ PARSED_KEPT = 1024
 _RESPONSES = tuple(
     Response[method.__returning__]  # type: ignore[name-defined]
     for method in (
-        AnswerCallbackQuery,
-        EditMessageReplyMarkup,
-        EditMessageText,
-        GetChatMember,
-        GetUpdates,
-        SendAudio,
-        SendDocument,
-        SendMessage,
-        SendPhoto,
-        SendVoice,
+        methods.AnswerCallbackQuery,
+        methods.EditMessageReplyMarkup,
+        methods.EditMessageText,
+        methods.GetChatMember,
+        methods.GetUpdates,
+        methods.SendAudio,
+        methods.SendDocument,
+        methods.SendMessage,
+        methods.SendPhoto,
+        methods.SendVoice,
     )
 )
 
