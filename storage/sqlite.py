@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -942,9 +943,17 @@ def _checkpoint(db: sqlite3.Connection) -> None:
 
 
 def _configure(db: sqlite3.Connection) -> None:
-    # Run on the thread, so with the busy timeout: switching a fresh file to WAL needs a lock
-    # another process starting at the same moment may hold.
-    db.execute("PRAGMA journal_mode = WAL")
+    # Switching a fresh file to WAL needs a lock another process starting at the same moment
+    # may hold, and SQLite may answer busy at once there, without the busy timeout: retry.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc, db) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
     # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last commits only.
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
