@@ -42,10 +42,9 @@ def webhook_secret(token: str, configured: str | None) -> str:
 
 def shared_budget(app: App) -> DeploymentStore | None:
     """The store whose rate buckets several processes share, or None for one process."""
-    store: object = app.store
-    if postgres_url(app.settings.db) is None or not isinstance(store, DeploymentStore):
+    if postgres_url(app.settings.db) is None:
         return None  # one writer per SQLite file: the in-process buckets are the deployment's
-    return store
+    return app.store
 
 
 async def _telegram(
@@ -133,12 +132,6 @@ def _reload(app: App) -> None:
         heap.settle()
 
 
-def _deployment(app: App) -> DeploymentStore:
-    store: object = app.store
-    assert isinstance(store, DeploymentStore), "every store answers the deployment port"
-    return store
-
-
 async def run_channels(app: App) -> int:
     """Run until SIGINT or SIGTERM; SIGHUP reloads the content pack."""
     settings = app.settings
@@ -192,7 +185,7 @@ async def run_channels(app: App) -> int:
                 worker.run_forever(settings.delivery_interval_seconds, stop), name="delivery"
             )
         )
-        leadership = Leadership(_deployment(app).leader_lock("civicbot-leader"), leader_work)
+        leadership = Leadership(app.store.leader_lock("civicbot-leader"), leader_work)
         tasks.append(asyncio.create_task(leadership.run(stop), name="leadership"))
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()

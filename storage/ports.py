@@ -27,6 +27,7 @@ from storage.ports_core import DeliveryStore as DeliveryStore
 from storage.ports_core import Session as Session
 from storage.ports_core import TokenStore as TokenStore
 from storage.ports_core import UncertainOutbox as UncertainOutbox
+from storage.ports_deploy import DeploymentStore as DeploymentStore
 from storage.ports_inbox import InboxStore as InboxStore
 from storage.ports_inbox import InboxTransaction as InboxTransaction
 from storage.ports_open311 import PublicRequests as PublicRequests
@@ -69,6 +70,7 @@ class Store(
     PublicRequests,
     AudioUploads,
     OpsStore,
+    DeploymentStore,
     Protocol,
 ):
     """A database behind the ports: what the engine, its clocks, the worker and channels use."""
