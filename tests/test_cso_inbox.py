@@ -6,6 +6,8 @@ import random
 import re
 from datetime import timedelta
 
+import pytest
+
 from content.pack import ContentPack
 from handlers.complaints.contact import contact_line, readable
 from handlers.complaints.inbox import send_digest
@@ -209,20 +211,16 @@ async def test_a_note_typed_after_resolu_is_still_the_note(world: World) -> None
     assert record is not None and record.status == "resolved"
 
 
-async def test_1_typed_under_the_note_prompt_is_sans_message(world: World) -> None:
+@pytest.mark.parametrize("typed", ["1", "sans message"])
+async def test_sans_message_typed_or_numbered_under_the_note_prompt_sends_no_message(
+    world: World, typed: str
+) -> None:
     reference = await _forwarded(world)
     await world.tap("awa", f"cso:done:{reference.replace('-', '')}", chat="cso-kayes")
-    out = await world.say("awa", "1", chat="cso-kayes")
+    out = await world.say("awa", typed, chat="cso-kayes")
     told = texts(out, "fanta")
-    assert "résolu" in told and "« 1 »" not in told, told
-
-
-async def test_sans_message_typed_under_the_note_prompt_sends_no_message(world: World) -> None:
-    reference = await _forwarded(world)
-    await world.tap("awa", f"cso:done:{reference.replace('-', '')}", chat="cso-kayes")
-    out = await world.say("awa", "sans message", chat="cso-kayes")
-    told = texts(out, "fanta")
-    assert "résolu" in told and "Message de l'association" not in told, told
+    assert "résolu" in told and f"« {typed} »" not in told, told
+    assert "Message de l'association" not in told, told
 
 
 async def test_ok_typed_as_the_question_to_the_citizen_asks_again(world: World) -> None:
