@@ -651,18 +651,14 @@ class SqliteStore(
             self.checkpoint_after_inbox = True
 
     async def _commit(self, ops: Sequence[Op]) -> None:
-        """Commit a unit of work now on the loop, or queue it for the next group commit."""
-        flushing = self._flusher is not None and not self._flusher.done()
-        if not self._pending and not flushing and self._started == self._finished:
-            try:
-                outcome = self._inline(partial(_write_unit, ops))
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc, self._raw):
-                    raise
-            else:
-                if outcome is not None:
-                    raise outcome
-                return
+        """Queue a unit of work for the next group commit and wait for its outcome.
+
+        The flush runs once the loop has run what is ready now: turns started together (a
+        polled batch, a burst of webhooks) commit in one transaction, each unit in its own
+        savepoint. Under load that writes each shared page (the outbox's, the dedupe
+        index's) once per batch instead of once per turn (bench/telegram.py); alone, a unit
+        waits one turn of the loop.
+        """
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((ops, done))
         if self._flusher is None or self._flusher.done():
@@ -673,7 +669,10 @@ class SqliteStore(
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                outcomes = await self._short(partial(_write_batch, [ops for ops, _ in batch]))
+                if len(batch) == 1:
+                    outcomes = [await self._short(partial(_write_unit, batch[0][0]))]
+                else:
+                    outcomes = await self._short(partial(_write_batch, [ops for ops, _ in batch]))
             except BaseException as exc:
                 # The whole transaction failed (disk full, database locked too long).
                 for _, done in batch:
