@@ -124,8 +124,11 @@ class FakeTelegram:
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         method = request.match_info["method"]
-        form = await request.post()
         params: dict[str, Any] = {}
+        # The Bot API takes JSON bodies as well as forms (the channel sends messages as JSON).
+        form = {} if request.content_type == "application/json" else await request.post()
+        if request.content_type == "application/json":
+            params = dict(await request.json())
         for key, value in form.items():
             if isinstance(value, web.FileField):  # an upload (sendVoice with a new file)
                 params[key] = self._store_upload(value.file.read())

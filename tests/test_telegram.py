@@ -107,6 +107,22 @@ async def test_language_hint_and_location_and_photo(rig: Rig) -> None:
     assert "fichier" in sent[5].text
 
 
+async def test_updates_that_cannot_be_read_do_not_hold_up_the_others(rig: Rig) -> None:
+    fake = rig.fake
+    # Among a polled batch: a message whose chat is not an object, one without a sender, a
+    # tap without its payload's message: each is dropped alone; polling and people go on.
+    fake.push({"message": {"message_id": 1, "date": 0, "chat": "oops", "text": "menu"}})
+    fake.push({"message": {"message_id": 2, "date": 0, "chat": {"id": 44, "type": "private"}}})
+    fake.push({"callback_query": {"id": "q1", "from": "nobody", "data": "lang:fr"}})
+    fake.push(text_update(44, "bonjour"))
+    [prompt] = await fake.wait_sent(1, 44)
+    assert "langue" in prompt.text
+    fake.push(tap_update(44, "lang:fr"))
+    sent = await fake.wait_sent(3, 44)
+    assert "Bienvenue" in sent[1].text
+    assert await rig.store.inbound_left(["telegram"]) == 0
+
+
 async def test_more_than_eight_choices_go_behind_plus(rig: Rig) -> None:
     fake = rig.fake
     steps = (
@@ -164,7 +180,7 @@ async def test_long_choice_ids_travel_as_tokens(rig: Rig) -> None:
     long_id = "menu:main"
     markup = await rig.channel.sender.markup((Choice("x" * 70, "Long"), Choice(long_id, "Menu")), 0)
     assert markup is not None
-    data = [b.callback_data for row in markup.inline_keyboard for b in row]
+    data = [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
     assert data[0] is not None and data[0].startswith(TOKEN_PREFIX) and len(data[0]) <= 64
     assert data[1] == long_id
     token = await rig.store.save_token("menu:main", __import__("datetime").datetime.now())
@@ -436,33 +452,22 @@ def test_declined_waits_take_no_token() -> None:
 def test_group_messages_pass_only_as_commands_or_replies_to_the_bot() -> None:
     from datetime import UTC, datetime
 
-    from aiogram.types import Update
-
     from bot.channels.telegram.convert import from_message
     from tests.fake_telegram import BOT_USER
 
-    plain = Update.model_validate(
-        {"update_id": 1} | text_update(90, "Le forage est réparé.", cid=-5, kind="supergroup")
-    ).message
-    reply = Update.model_validate(
-        {
-            "update_id": 2,
-            "message": {
-                **text_update(90, "Le forage est réparé.", cid=-5, kind="supergroup")["message"],
-                "reply_to_message": {
-                    "message_id": 9,
-                    "date": 0,
-                    "chat": {"id": -5, "type": "supergroup", "title": "g"},
-                    "from": BOT_USER,
-                    "text": "Écrivez un message",
-                },
-            },
-        }
-    ).message
+    plain = text_update(90, "Le forage est réparé.", cid=-5, kind="supergroup")["message"]
+    reply = {
+        **plain,
+        "reply_to_message": {
+            "message_id": 9,
+            "date": 0,
+            "chat": {"id": -5, "type": "supergroup", "title": "g"},
+            "from": BOT_USER,
+            "text": "Écrivez un message",
+        },
+    }
     now = datetime.now(UTC)
-    assert plain is not None
     assert from_message(plain, 1, "civic_test_bot", now) is None
-    assert reply is not None
     inbound = from_message(reply, 2, "civic_test_bot", now)
     assert inbound is not None and inbound.text == "Le forage est réparé."
     assert inbound.chat_type == "group"

@@ -7,7 +7,6 @@ import contextlib
 import hmac
 import json
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -15,7 +14,7 @@ from aiogram import Bot, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.methods.base import Response
-from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
+from aiogram.types import InlineKeyboardMarkup, Update
 from aiohttp import web
 
 from bot.channels.limits import loads
@@ -31,13 +30,13 @@ from bot.channels.telegram.flood import FloodControl
 from bot.channels.telegram.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.telegram.sender import TelegramSender, load_choices
 from bot.channels.telegram.voice import TelegramVoice
+from bot.channels.telegram.wire import Wire
 from bot.channels.voice import VoiceCache
 from bot.inbox import DurableTurns, Held, InboxPump, hold_for
 from handlers.audio.record import register_fetcher
 from handlers.engine import Engine, pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound, Reply
-from storage.cache import Lru
 from storage.ports import Store
 from storage.ports_inbox import NewInbound, chat_key, inbox_key
 
@@ -47,7 +46,6 @@ ALERT_LIMIT = 200  # what Telegram shows in a callback answer
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_SECONDS = 25
-PARSED_KEPT = 1024
 
 # aiogram reads every answer of the Bot API as `Response[method.__returning__]`, a pydantic
 # generic class that pydantic caches weakly: each garbage collection dropped it and the next
@@ -91,6 +89,7 @@ class TelegramChannel:
     def __init__(self, bot: Bot, engine: Engine, store: Store, flood: FloodControl) -> None:
         self.bot = bot
         self.sender = TelegramSender(bot, store, flood)
+        self._wire = Wire(bot)
         self.sender.voice = TelegramVoice(
             bot, VoiceCache(CHANNEL, store, lambda: engine.content().path)
         )
@@ -102,10 +101,6 @@ class TelegramChannel:
         self._closing = asyncio.Event()
         # Stored updates are handled from the inbox, so a crash loses none of them.
         self.pump = InboxPump(store, {CHANNEL: self._process_stored})
-        # Updates just polled, by their stored text: the pump hands that text back a moment
-        # later, and parsing it again cost as much as the first parse. After a restart, or
-        # far behind, the pump parses what it reads.
-        self._parsed: Lru[str, Update] = Lru(PARSED_KEPT)
 
     async def start(self) -> None:
         """Learn the bot's username (for deep links into the private chat)."""
@@ -115,62 +110,66 @@ class TelegramChannel:
             register_fetcher(CHANNEL, self.sender.voice.fetch)
         self.pump.start()
 
-    async def _on_message(self, message: Message, event_update: Update) -> None:
+    async def _on_message(self, message: dict[str, Any], update_id: int) -> None:
         admin = await self._is_admin(message)
-        inbound = from_message(
-            message, event_update.update_id, self.sender.username, utc_now(), admin
-        )
+        inbound = from_message(message, update_id, self.sender.username, utc_now(), admin)
         if inbound is not None:
             await self.handle(inbound)
 
-    async def _is_admin(self, message: Message) -> bool:
+    async def _is_admin(self, message: dict[str, Any]) -> bool:
         """Whether a group command comes from an admin (only /quiz needs to know)."""
-        text = message.text or ""
-        if message.chat.type == "private" or not text.startswith("/quiz") or not message.from_user:
+        text = message.get("text")
+        chat, user = message.get("chat") or {}, message.get("from") or {}
+        if chat.get("type") == "private" or not str(text or "").startswith("/quiz"):
+            return False
+        if user.get("id") is None:
             return False
         try:
-            member = await self.bot.get_chat_member(message.chat.id, message.from_user.id)
+            member = await self.bot.get_chat_member(chat["id"], user["id"])
         except Exception as exc:
             log.warning("could not check a group admin: %s", type(exc).__name__)
             return False
         return member.status in ("administrator", "creator")
 
-    async def _on_member(self, member: ChatMemberUpdated, event_update: Update) -> None:
-        inbound = from_member(member, event_update.update_id, utc_now())
+    async def _on_member(self, member: dict[str, Any], update_id: int) -> None:
+        inbound = from_member(member, update_id, utc_now())
         if inbound is not None:
             await self.handle(inbound)
 
-    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+    async def _on_callback(self, query: dict[str, Any], update_id: int) -> None:
         # Every tap is answered, whatever happens, so that the button stops spinning; a reply
         # meant for the tapping member only becomes that answer, which nobody else sees.
         private: list[str] = []
         try:
-            data = query.data or ""
+            data = str(query.get("data") or "")
             if data.startswith(MORE_PREFIX):
                 await self._more(query, data.removeprefix(MORE_PREFIX))
                 return
             if data.startswith(TOKEN_PREFIX):
                 data = await self._store.load_token(data.removeprefix(TOKEN_PREFIX)) or "expired:"
-            inbound = from_callback(query, event_update.update_id, data, utc_now())
-            private = await self.handle(inbound, private_to=str(query.from_user.id))
+            inbound = from_callback(query, update_id, data, utc_now())
+            if inbound is not None:
+                private = await self.handle(inbound, private_to=inbound.user_id)
         finally:
             try:
                 text = " ".join(private)[:ALERT_LIMIT] or None
-                await query.answer(text=text, show_alert=bool(text))
+                await self._wire.answer_callback(str(query.get("id", "")), text)
             except Exception as exc:  # the tap still counts even if the answer fails
                 log.warning("could not answer a callback query: %s", type(exc).__name__)
 
-    async def _more(self, query: CallbackQuery, rest: str) -> None:
+    async def _more(self, query: dict[str, Any], rest: str) -> None:
         """Show another page of a long keyboard in the same message."""
         token, _, page = rest.rpartition(":")
         payload = await self._store.load_token(token)
-        message = query.message
-        if payload is None or not page.isdigit() or message is None:
+        message = query.get("message") or {}
+        chat_id, message_id = (message.get("chat") or {}).get("id"), message.get("message_id")
+        if payload is None or not page.isdigit() or chat_id is None or message_id is None:
             return
-        markup = await self.sender.markup(load_choices(payload), int(page))
+        keyboard = await self.sender.markup(load_choices(payload), int(page))
+        markup = InlineKeyboardMarkup.model_validate(keyboard) if keyboard else None
         try:
             await self.bot.edit_message_reply_markup(
-                chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup
+                chat_id=chat_id, message_id=message_id, reply_markup=markup
             )
         except Exception as exc:
             log.warning("could not show more choices: %s", type(exc).__name__)
@@ -220,10 +219,9 @@ class TelegramChannel:
         failures = 0
         resigned = until or asyncio.Event()
         while not self._closing.is_set() and not resigned.is_set():
+            # As Telegram sent them: stored as they are, parsed once, when handled.
             fetch = asyncio.ensure_future(
-                self.bot.get_updates(
-                    offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
-                )
+                self._wire.get_updates(offset, POLL_SECONDS, ALLOWED_UPDATES)
             )
             closing = asyncio.ensure_future(self._closing.wait())
             resigning = asyncio.ensure_future(resigned.wait())
@@ -237,10 +235,7 @@ class TelegramChannel:
                 return
             try:
                 updates = fetch.result()
-                await self.store_updates(
-                    [u.model_dump(mode="json", exclude_unset=True, by_alias=True) for u in updates],
-                    parsed=updates,
-                )
+                await self.store_updates(updates)
             except Exception as exc:
                 # Nothing confirmed: the same updates come again on the next call.
                 failures += 1
@@ -250,21 +245,13 @@ class TelegramChannel:
                 continue
             failures = 0
             if updates:
-                offset = updates[-1].update_id + 1
+                offset = int(updates[-1]["update_id"]) + 1
 
-    async def store_updates(
-        self, updates: list[dict[str, Any]], parsed: Sequence[Update] = ()
-    ) -> None:
-        """Write updates (as Telegram sent them) to the durable inbox and wake the pump.
-
-        `parsed` are the same updates as aiogram objects (polling has them): the pump hands
-        them on as they are instead of parsing the stored text again.
-        """
+    async def store_updates(self, updates: list[dict[str, Any]]) -> None:
+        """Write updates (as Telegram sent them) to the durable inbox and wake the pump."""
         if not updates:
             return
         payloads = [json.dumps(data) for data in updates]
-        for payload, update in zip(payloads, parsed, strict=False):
-            self._parsed.put(payload, update)
         await self._store.store_inbound(
             [
                 NewInbound(
@@ -281,22 +268,18 @@ class TelegramChannel:
 
     async def _process_stored(self, payload: str) -> None:
         """Handle one stored update (the pump calls this, in the order they arrived)."""
-        update = self._parsed.get(payload)
-        if update is None:
-            update = Update.model_validate_json(payload, context={"bot": self.bot})
-        else:
-            self._parsed.drop(payload)
-        # Called straight, not through aiogram's Dispatcher: for three handlers without
-        # filters, its middlewares, router walk and per-update context cost about 130 µs
-        # of CPU an update (bench/telegram.py) and did nothing we use (FSM was off already).
-        # Polled and stored updates are bound to `self.bot`, so shortcuts such as
-        # `query.answer()` work; a handler's error reaches the pump, which logs it.
-        if update.message is not None:
-            await self._on_message(update.message, update)
-        elif update.callback_query is not None:
-            await self._on_callback(update.callback_query, update)
-        elif update.my_chat_member is not None:
-            await self._on_member(update.my_chat_member, update)
+        data = json.loads(payload)
+        update_id = int(data["update_id"])
+        # Read from Telegram's JSON (convert.py), and called straight, not through aiogram's
+        # Dispatcher: for three handlers without filters, its middlewares, router walk and
+        # per-update context cost about 130 µs of CPU an update and did nothing we use. An
+        # update that cannot be read raises here, and the pump logs and drops it.
+        if isinstance(message := data.get("message"), dict):
+            await self._on_message(message, update_id)
+        elif isinstance(query := data.get("callback_query"), dict):
+            await self._on_callback(query, update_id)
+        elif isinstance(member := data.get("my_chat_member"), dict):
+            await self._on_member(member, update_id)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         """Register the webhook with its secret token."""

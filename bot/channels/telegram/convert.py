@@ -1,11 +1,13 @@
-"""Telegram updates as neutral Inbound values."""
+"""Telegram updates, as the Bot API's JSON, turned into neutral Inbound values.
+
+Read from the JSON rather than through aiogram's models: building the models of an update
+cost more CPU than the turn's own logic (bench/telegram.py).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-
-from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from handlers.messages import ChatType, Inbound, Location, Media
 
@@ -27,25 +29,47 @@ def command_text(text: str, username: str | None) -> tuple[str, str | None] | No
     return command, rest.strip() or None
 
 
-def _replies_to_bot(message: Message, username: str | None) -> bool:
-    replied = message.reply_to_message
-    author = replied.from_user if replied else None
-    return bool(author and author.is_bot and username and author.username == username)
+def _obj(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """The object under `key` of Telegram's JSON, or an empty one."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _replies_to_bot(message: dict[str, Any], username: str | None) -> bool:
+    author = _obj(_obj(message, "reply_to_message"), "from")
+    return bool(author.get("is_bot") and username and author.get("username") == username)
+
+
+def _media(message: dict[str, Any]) -> Media | None:
+    photos = message.get("photo")
+    if isinstance(photos, list) and photos and isinstance(photos[-1], dict):
+        return Media("photo", str(photos[-1]["file_id"]))  # the largest size comes last
+    for kind in ("voice", "audio", "document"):
+        file_id = _obj(message, kind).get("file_id")
+        if file_id:
+            return Media(kind, str(file_id))
+    return None
 
 
 def from_message(
-    message: Message,
+    message: dict[str, Any],
     update_id: int,
     username: str | None,
     now: datetime,
     admin: bool = False,
 ) -> Inbound | None:
-    """A message as an Inbound; None when the bot should stay quiet (group chatter)."""
-    user = message.from_user
-    if user is None or user.is_bot:
+    """A message (Telegram's JSON) as an Inbound; None when the bot should stay quiet (group
+    chatter, another bot, a message without a sender)."""
+    user, chat = _obj(message, "from"), _obj(message, "chat")
+    if user.get("id") is None or user.get("is_bot") or chat.get("id") is None:
         return None
-    kind = chat_type(message.chat.type)
-    text = message.text
+    kind = chat_type(str(chat.get("type", "")))
+    text = _text(message, "text")
     entry = None
     if text and text.startswith("/"):
         parsed = command_text(text, username)
@@ -60,27 +84,18 @@ def from_message(
         # Privacy mode: in groups the bot acts on its commands, its own buttons, and replies to
         # its own messages (a CSO member answering "write a note").
         return None
-    media = None
-    if message.photo:
-        media = Media("photo", message.photo[-1].file_id)
-    elif message.voice:
-        media = Media("voice", message.voice.file_id)
-    elif message.audio:
-        media = Media("audio", message.audio.file_id)
-    elif message.document:
-        media = Media("document", message.document.file_id)
-    location = None
-    if message.location:
-        location = Location(message.location.latitude, message.location.longitude)
+    media = _media(message)
+    place = _obj(message, "location")
+    location = Location(float(place["latitude"]), float(place["longitude"])) if place else None
     return Inbound(
         channel=CHANNEL,
-        user_id=str(user.id),
-        chat_id=str(message.chat.id),
+        user_id=str(user["id"]),
+        chat_id=str(chat["id"]),
         chat_type=kind,
         received_at=now,
         message_id=str(update_id),
-        name=user.first_name,
-        lang_hint=(user.language_code or "")[:2] or None,
+        name=_text(user, "first_name"),
+        lang_hint=(_text(user, "language_code") or "")[:2] or None,
         text=text if media is None and location is None else None,
         location=location,
         media=media,
@@ -89,27 +104,34 @@ def from_message(
     )
 
 
-def from_callback(query: CallbackQuery, update_id: int, choice: str, now: datetime) -> Inbound:
-    """A button tap as an Inbound carrying the choice id."""
-    message = query.message
-    chat = message.chat if message is not None else None
+def from_callback(
+    query: dict[str, Any], update_id: int, choice: str, now: datetime
+) -> Inbound | None:
+    """A button tap (Telegram's JSON) as an Inbound carrying the choice id."""
+    user, chat = _obj(query, "from"), _obj(_obj(query, "message"), "chat")
+    if user.get("id") is None:
+        return None
     return Inbound(
         channel=CHANNEL,
-        user_id=str(query.from_user.id),
-        chat_id=str(chat.id) if chat else str(query.from_user.id),
-        chat_type=chat_type(chat.type) if chat else "private",
+        user_id=str(user["id"]),
+        chat_id=str(chat["id"]) if chat.get("id") is not None else str(user["id"]),
+        chat_type=chat_type(str(chat.get("type", ""))) if chat else "private",
         received_at=now,
         message_id=str(update_id),
-        name=query.from_user.first_name,
-        lang_hint=(query.from_user.language_code or "")[:2] or None,
+        name=_text(user, "first_name"),
+        lang_hint=(_text(user, "language_code") or "")[:2] or None,
         choice=choice,
     )
 
 
-def from_member(update: ChatMemberUpdated, update_id: int, now: datetime) -> Inbound | None:
-    """The bot blocked by a user, or added to / removed from a group."""
-    old, new = update.old_chat_member.status, update.new_chat_member.status
-    kind = chat_type(update.chat.type)
+def from_member(update: dict[str, Any], update_id: int, now: datetime) -> Inbound | None:
+    """The bot blocked by a user, or added to / removed from a group (Telegram's JSON)."""
+    old = _obj(update, "old_chat_member").get("status")
+    new = _obj(update, "new_chat_member").get("status")
+    user, chat = _obj(update, "from"), _obj(update, "chat")
+    if user.get("id") is None or chat.get("id") is None:
+        return None
+    kind = chat_type(str(chat.get("type", "")))
     if kind == "private":
         event = "blocked" if new == "kicked" else None
     elif new in _IN and old not in _IN:
@@ -122,12 +144,12 @@ def from_member(update: ChatMemberUpdated, update_id: int, now: datetime) -> Inb
         return None
     return Inbound(
         channel=CHANNEL,
-        user_id=str(update.from_user.id),
-        chat_id=str(update.chat.id),
+        user_id=str(user["id"]),
+        chat_id=str(chat["id"]),
         chat_type=kind,
         received_at=now,
         message_id=str(update_id),
-        lang_hint=(update.from_user.language_code or "")[:2] or None,
+        lang_hint=(_text(user, "language_code") or "")[:2] or None,
         event=event,
     )
 

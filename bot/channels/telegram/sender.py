@@ -19,7 +19,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, Message
 
 from bot.channels.relay import Note, Relay
 from bot.channels.telegram.flood import FloodControl
@@ -37,6 +37,7 @@ from bot.channels.telegram.render import (
     split_text,
 )
 from bot.channels.telegram.voice import TelegramVoice
+from bot.channels.telegram.wire import Wire
 from bot.channels.voice import VoiceFileError
 from bot.delivery import SendError
 from handlers.locks import KeyedLocks
@@ -46,6 +47,9 @@ from storage.ports import Store
 from storage.records import OutboxRecord
 
 log = logging.getLogger(__name__)
+
+# An inline keyboard as the Bot API's JSON reads it: {"inline_keyboard": [[button, ...], ...]}.
+Keyboard = dict[str, list[list[dict[str, str]]]]
 
 MAX_RETRY_AFTER_WAITS = 5
 MAX_INLINE_WAIT = 2.0
@@ -69,8 +73,9 @@ class TelegramSender:
         self._flood = flood
         self._chats = KeyedLocks()
         self.username: str | None = None
+        self._wire = Wire(bot)
         # Menus repeat all day: build each keyboard once (tokens are derived, so stable).
-        self._keyboards: Lru[tuple[object, ...], InlineKeyboardMarkup | None] = Lru(2048)
+        self._keyboards: Lru[tuple[object, ...], Keyboard | None] = Lru(2048)
         # Voice notes of the pack (issue 18); set by the channel, which knows the pack.
         self.voice: TelegramVoice | None = None
         # Citizens' voice notes sent on WhatsApp, forwarded to a CSO chat here.
@@ -83,7 +88,7 @@ class TelegramSender:
             if edited is not None:
                 return edited
             markup = await self.markup(reply.choices, 0, reply)
-            last: Message | None = None
+            last: Message | int | None = None
             text = reply.text
             if reply.audio is not None and self.voice is not None:
                 voice, path = self.voice, reply.audio
@@ -105,16 +110,11 @@ class TelegramSender:
             for n, part in enumerate(parts):
                 keyboard = markup if n == len(parts) - 1 else None
                 last = await self._call(
-                    chat_id,
-                    partial(
-                        self.bot.send_message,
-                        chat_id=int(chat_id),
-                        text=escape(part),
-                        parse_mode="HTML",
-                        reply_markup=keyboard,
-                    ),
+                    chat_id, partial(self._wire.send_message, int(chat_id), escape(part), keyboard)
                 )
-            return str(last.message_id) if isinstance(last, Message) else None
+            if isinstance(last, Message):
+                return str(last.message_id)
+            return None if last is None else str(last)
 
     async def _edit(self, chat_id: str, reply: Reply) -> str | None:
         """A reply that replaces an earlier message (a closed quiz question) edits it."""
@@ -159,8 +159,9 @@ class TelegramSender:
 
     async def markup(
         self, choices: tuple[Choice, ...], page: int, reply: Reply | None = None
-    ) -> InlineKeyboardMarkup | None:
-        """Page `page` of the keyboard for these choices (8 buttons at most)."""
+    ) -> Keyboard | None:
+        """Page `page` of the keyboard for these choices (8 buttons at most), as the Bot API's
+        `reply_markup` (shared: never changed once built)."""
         key = (
             choices,
             page,
@@ -175,7 +176,7 @@ class TelegramSender:
 
     async def _build_markup(
         self, choices: tuple[Choice, ...], page: int, reply: Reply | None
-    ) -> InlineKeyboardMarkup | None:
+    ) -> Keyboard | None:
         buttons: list[Button] = []
         spans = pages(len(choices))
         if choices and 0 <= page < len(spans):
@@ -197,12 +198,7 @@ class TelegramSender:
             grid.append([link])
         if not grid:
             return None
-        return InlineKeyboardMarkup(
-            inline_keyboard=[
-                [InlineKeyboardButton(text=b.text, callback_data=b.data, url=b.url) for b in row]
-                for row in grid
-            ]
-        )
+        return {"inline_keyboard": [[_button(b) for b in row] for row in grid]}
 
     async def _call(self, chat_id: str, call: Callable[[], Awaitable[Any]]) -> Any:
         """One API call under flood control; 429 waits as told, other errors become SendError."""
@@ -234,6 +230,13 @@ class TelegramSender:
                 unknown = isinstance(exc, TimeoutError) or "timeout" in str(exc).lower()
                 raise SendError(f"{type(exc).__name__}: {exc}", unknown=unknown) from None
         raise SendError("Telegram kept asking to wait")
+
+
+def _button(button: Button) -> dict[str, str]:
+    """One inline button as the Bot API reads it: a callback or a link."""
+    if button.url is not None:
+        return {"text": button.text, "url": button.url}
+    return {"text": button.text, "callback_data": button.data or ""}
 
 
 def _dump(choices: tuple[Choice, ...]) -> str:
