@@ -21,7 +21,6 @@ import json
 import logging
 import sqlite3
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -35,6 +34,7 @@ import aiosqlite
 from complaints.scrub import scrub_contacts
 from storage.cache import Lru
 from storage.errors import DuplicateInbound, StaleRecord
+from storage.ids import new_outbox_id
 from storage.migrations import load_migrations
 from storage.ports import Session
 from storage.records import (
@@ -504,7 +504,7 @@ class SqliteTransaction(
 
     def enqueue(self, message: NewOutboxMessage, now: datetime) -> str:
         """Add an outbox row and return its id; a row whose dedupe key exists is not added."""
-        outbox_id = uuid.uuid4().hex
+        outbox_id = new_outbox_id()
         self.ops.append(partial(_enqueue, outbox_id, message, iso(now)))
         return outbox_id
 

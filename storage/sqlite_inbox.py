@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from storage.ids import new_outbox_id
 from storage.ports_inbox import InboxRow, NewInbound
 from storage.ports_inbox import inbox_key as inbox_key
 from storage.records import NewOutboxMessage, iso
@@ -77,7 +77,7 @@ class InboxTransactionMixin:
         self, message: NewOutboxMessage, now: datetime, held_for: float, owner: str | None = None
     ) -> str:
         """An outbox row `owner` means to send itself now; the worker's after `held_for` s."""
-        outbox_id = uuid.uuid4().hex
+        outbox_id = new_outbox_id()
         until = iso(now + timedelta(seconds=held_for))
         self.ops.append(partial(_enqueue_held, outbox_id, message, iso(now), until, owner))
         return outbox_id
@@ -202,6 +202,13 @@ class InboxStoreMixin:
 
         def done(db: sqlite3.Connection) -> None:
             if owner is not None:
+                # The usual case first, in one statement: the row is still ours and certain.
+                gone = db.execute(
+                    "DELETE FROM outbox WHERE id = ? AND locked_by = ? AND uncertain = 0",
+                    (outbox_id, owner),
+                )
+                if gone.rowcount:
+                    return
                 taken = db.execute(
                     "UPDATE outbox SET uncertain = 1 WHERE id = ? AND locked_by IS NOT ?",
                     (outbox_id, owner),

@@ -16,7 +16,6 @@ import json
 import logging
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from handlers.engine import utc_now
 from handlers.messages import Choice, Media, Reply
 from reports.cells import MIN_CELL, small, suppress
 from reports.labels import Labels
+from storage.ids import new_outbox_id
 from storage.ports import Store
 from storage.sqlite_campaigns import AudienceMember, NewCampaignRow
 
@@ -291,7 +291,7 @@ async def send(
         chunk = todo[offset : offset + batch]
         rows = [
             NewCampaignRow(
-                outbox_id=uuid.uuid4().hex,
+                outbox_id=new_outbox_id(),
                 channel=m.channel,
                 chat_id=m.chat_id,
                 user_key=m.key,

@@ -8,13 +8,13 @@ while an earlier row of its chat is leased by someone else, which keeps a chat i
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 
+from storage.ids import new_outbox_id
 from storage.ports_inbox import InboxRow, NewInbound
 from storage.records import NewOutboxMessage
 
@@ -41,7 +41,7 @@ class PgInboxTransactionMixin:
         self, message: NewOutboxMessage, now: datetime, held_for: float, owner: str | None = None
     ) -> str:
         """An outbox row `owner` means to send itself now; the worker's after `held_for` s."""
-        outbox_id = uuid.uuid4().hex
+        outbox_id = new_outbox_id()
         until = now + timedelta(seconds=held_for)
 
         async def enqueue(conn: asyncpg.Connection) -> None:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from storage.errors import DuplicateInbound, StaleRecord
+from storage.ids import new_outbox_id
 from storage.ports_core import Session
 from storage.ports_inbox import inbox_key
 from storage.postgres.audio import PgAudioStoreMixin, PgAudioTransactionMixin
@@ -355,7 +356,7 @@ class PostgresTransaction(
 
     def enqueue(self, message: NewOutboxMessage, now: datetime) -> str:
         """Add an outbox row and return its id; a row whose dedupe key exists is not added."""
-        outbox_id = uuid.uuid4().hex
+        outbox_id = new_outbox_id()
 
         async def enqueue(conn: asyncpg.Connection) -> None:
             await conn.execute(
