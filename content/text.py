@@ -19,8 +19,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation, fold Bambara letters; words split by spaces."""
     text = text.casefold().translate(_BAMBARA).replace("œ", "oe").replace("æ", "ae")
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():  # most typed text: nothing to decompose
+        bare = text
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _GN.sub("ny", _NON_WORD.sub(" ", bare).strip())
 
 

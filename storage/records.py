@@ -11,7 +11,9 @@ OutboxState = Literal["pending", "sent", "failed", "dead"]
 
 def iso(moment: datetime) -> str:
     """Format a moment as the UTC ISO text stored in every timestamp column."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    if moment.tzinfo is not UTC:  # most moments are UTC already: no copy for them
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
 
 
 def from_iso(text: str) -> datetime:
