@@ -89,8 +89,10 @@ class CsoFlow(Flow):
             step, reference, partner = pending
             turn.tx.set_cso_pending(turn.user.key, inbound.channel, inbound.chat_id, None)
         else:
+            if turn.flow != "cso":  # before `turn.data`, a deep copy, for every text typed
+                return False
             data = turn.data
-            if turn.flow != "cso" or data.get("chat") != inbound.chat_id:
+            if data.get("chat") != inbound.chat_id:
                 return False
             step, reference = turn.step, str(data.get("reference"))
             partner = str(data.get("partner"))

@@ -25,8 +25,10 @@ def _has_content(flow: str, data: dict[str, Any]) -> bool:
 def keep_drafts(turn: Turn) -> None:
     """Remember the draft the turn leaves behind, so that a detour does not lose it."""
     steps = DRAFT_STEPS.get(turn.flow)
+    if not steps or turn.step not in steps:  # before `turn.data`, a deep copy, every turn
+        return
     data = turn.data
-    if steps and turn.step in steps and _has_content(turn.flow, data):
+    if _has_content(turn.flow, data):
         turn.drafts[turn.flow] = {"step": turn.step, "data": data}
 
 
