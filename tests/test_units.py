@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,34 @@ async def test_keyed_locks_serialise_a_key_and_forget_it() -> None:
     await asyncio.gather(work("a", "1"), work("a", "2"), work("b", "3"))
     assert order.index("1-out") < order.index("2-in")
     assert len(locks) == 0
+
+
+async def test_a_waiter_cancelled_leaves_the_key_free() -> None:
+    locks = KeyedLocks()
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with locks.hold("a"):
+            entered.set()
+            await release.wait()
+
+    async def waiter() -> None:
+        async with locks.hold("a"):
+            raise AssertionError("a cancelled waiter never gets the lock")
+
+    first = asyncio.create_task(holder())
+    await entered.wait()
+    second = asyncio.create_task(waiter())
+    await asyncio.sleep(0.01)
+    second.cancel()
+    release.set()
+    await first
+    with contextlib.suppress(asyncio.CancelledError):
+        await second
+    assert len(locks) == 0
+    async with locks.hold("a"):  # and the key can be held again at once
+        assert len(locks) == 1
 
 
 async def test_engine_locks_do_not_grow_with_users(engine: Engine, clock: FakeClock) -> None:
