@@ -33,7 +33,7 @@ import aiosqlite
 
 from complaints.scrub import scrub_contacts
 from storage.cache import Lru
-from storage.errors import DuplicateInbound, StaleRecord
+from storage.errors import DuplicateInbound, StaleRecord, has_precondition
 from storage.ids import new_outbox_id
 from storage.migrations import load_migrations
 from storage.ports import Session
@@ -651,7 +651,7 @@ class SqliteStore(
             self.checkpoint_after_inbox = True
 
     async def _commit(self, ops: Sequence[Op]) -> None:
-        """Queue a unit of work for the next group commit and wait for its outcome.
+        """Commit a unit of work in the next group commit (or now) and wait for its outcome.
 
         The flush runs once the loop has run what is ready now: turns started together (a
         polled batch, a burst of webhooks) commit in one transaction, each unit in its own
@@ -659,6 +659,19 @@ class SqliteStore(
         index's) once per batch instead of once per turn (bench/telegram.py); alone, a unit
         waits one turn of the loop.
         """
+        if has_precondition(ops) and self._started == self._finished:
+            # A write with a precondition (a complaint's status, a quiz's position) commits
+            # at once when it can: batched, two people acting on one record in the same
+            # turn of the loop would both read it before either wrote, and one would retry.
+            try:
+                outcome = self._inline(partial(_write_unit, ops))
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc, self._raw):
+                    raise
+            else:
+                if outcome is not None:
+                    raise outcome
+                return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((ops, done))
         if self._flusher is None or self._flusher.done():

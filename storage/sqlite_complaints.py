@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any, cast
 
 from complaints.lifecycle import Action, Status, changed_columns, next_status
-from storage.errors import StaleRecord
+from storage.errors import StaleRecord, preconditioned
 from storage.records import ComplaintRecord, QuestionRecord, from_iso, iso
 from storage.sqlite_reader import Reader
 
@@ -105,6 +105,7 @@ def _column_value(value: object) -> object:
     return value
 
 
+@preconditioned
 def _transition(
     complaint_id: str, expected: str, columns: dict[str, object], db: sqlite3.Connection
 ) -> None:
@@ -119,6 +120,7 @@ def _transition(
         raise StaleRecord(f"complaint no longer {expected}")
 
 
+@preconditioned
 def _expect_status(complaint_id: str, expected: str, db: sqlite3.Connection) -> None:
     row = db.execute("SELECT status FROM complaints WHERE id = ?", (complaint_id,)).fetchone()
     if row is None or row[0] != expected:

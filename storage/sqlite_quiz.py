@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from storage.errors import StaleRecord
+from storage.errors import StaleRecord, preconditioned
 from storage.records import CircleQuizRecord, GroupQuizRecord, from_iso, iso
 from storage.sqlite_reader import Reader
 
@@ -31,6 +31,7 @@ def _run(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> None:
     db.execute(sql, params)
 
 
+@preconditioned
 def _expect_one(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> None:
     # An update by intent: its WHERE is the precondition, and it must hold for the one row.
     if db.execute(sql, params).rowcount != 1:
