@@ -663,6 +663,8 @@ class SqliteStore(
             # A write with a precondition (a complaint's status, a quiz's position) commits
             # at once when it can: batched, two people acting on one record in the same
             # turn of the loop would both read it before either wrote, and one would retry.
+            # It may land before units other people's turns queued earlier: each turn waits
+            # for its own commit only, and the rows of one person are under one lock.
             try:
                 outcome = self._inline(partial(_write_unit, ops))
             except sqlite3.OperationalError as exc:
@@ -672,6 +674,8 @@ class SqliteStore(
                 if outcome is not None:
                     raise outcome
                 return
+        # A caller cancelled while it waits (shutdown) still has its unit committed: the
+        # claimed message id makes its redelivery a duplicate, and its reply rows are sent.
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((ops, done))
         if self._flusher is None or self._flusher.done():

@@ -144,6 +144,7 @@ def _add_voice(complaint_id: str, user_key: str, stamp: str, db: sqlite3.Connect
         )
 
 
+@preconditioned
 def _flags(
     complaint_id: str, expected: str, changes: dict[str, int], db: sqlite3.Connection
 ) -> None:

@@ -114,6 +114,7 @@ async def test_updates_that_cannot_be_read_do_not_hold_up_the_others(rig: Rig) -
     fake.push({"message": {"message_id": 1, "date": 0, "chat": "oops", "text": "menu"}})
     fake.push({"message": {"message_id": 2, "date": 0, "chat": {"id": 44, "type": "private"}}})
     fake.push({"callback_query": {"id": "q1", "from": "nobody", "data": "lang:fr"}})
+    fake.push({"callback_query": {"id": "q2", "message": 5, "data": "lang:fr"}})
     fake.push(text_update(44, "bonjour"))
     [prompt] = await fake.wait_sent(1, 44)
     assert "langue" in prompt.text

@@ -159,11 +159,7 @@ def sender_of(update: dict[str, Any]) -> str | None:
     for name, event in update.items():
         if name == "update_id" or not isinstance(event, dict):
             continue
-        for holder in (
-            event.get("from"),
-            event.get("chat"),
-            (event.get("message") or {}).get("chat"),
-        ):
+        for holder in (event.get("from"), event.get("chat"), _obj(_obj(event, "message"), "chat")):
             if isinstance(holder, dict) and holder.get("id") is not None:
                 return str(holder["id"])
     return None

@@ -10,6 +10,7 @@ aiogram's own `check_response`, so callers get the exceptions they always got.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from aiogram import Bot
@@ -17,6 +18,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.methods import AnswerCallbackQuery, GetUpdates, SendMessage, TelegramMethod
 from aiohttp import ClientError, ClientTimeout
+
+log = logging.getLogger(__name__)
 
 JSON = {"Content-Type": "application/json"}
 # A long poll is answered after up to its own timeout: the request may take that much longer.
@@ -44,7 +47,10 @@ class Wire:
         if not isinstance(result, list):
             raise TelegramAPIError(GetUpdates.model_construct(**params), "updates are not a list")
         # Telegram numbers every update; one without its number could never be confirmed.
-        return [u for u in result if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+        updates = [u for u in result if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+        if len(updates) < len(result):
+            log.warning("%d unnumbered Telegram updates ignored", len(result) - len(updates))
+        return updates
 
     async def send_message(
         self, chat_id: int, text: str, markup: dict[str, Any] | None = None
