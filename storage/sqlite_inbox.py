@@ -163,7 +163,8 @@ class InboxStoreMixin:
             db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in inbox_ids])
 
         if inbox_ids:
-            await self._write_short([delete])
+            # In the group commit: under load, with the turns and reply marks of the moment.
+            await self._commit([delete])
             for row_id in inbox_ids:
                 self._inbox_leases.pop(row_id, None)
         if self.checkpoint_after_inbox:
