@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -145,6 +146,25 @@ async def test_two_members_resolving_at_once_resolve_once(shared: SharedWorld) -
         "SELECT COUNT(*) FROM outbox WHERE chat_id = 'fanta' AND kind = 'notice'"
     )
     assert notices == [(1,)]
+
+
+async def test_members_tapping_the_same_button_together_need_no_retry(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await world.link("exemple-kayes", "cso-kayes")
+    await world.onboard("fanta")
+    reference, _ = await _submit(world, "fanta")
+    ref = reference.replace("-", "")
+    members = ["awa", "binta", "coumba", "djeneba", "fatou"]
+    with caplog.at_level(logging.INFO, logger="handlers.engine"):
+        # Five members who never wrote to the bot tap "Accusé de réception" in the same moment.
+        await asyncio.gather(
+            *(world.tap(m, f"cso:ack:{ref}", chat="cso-kayes") for m in members[1:]),
+            world.tap(members[0], f"cso:ack:{ref}", chat="cso-kayes"),
+        )
+    assert (await _events(world)).count("ack") == 1
+    # Each read the complaint after the one before had written: nobody's turn ran twice.
+    assert not [r for r in caplog.records if "retried on fresh data" in r.getMessage()]
 
 
 async def test_conflicting_buttons_apply_in_the_lifecycle_order(shared: SharedWorld) -> None:
