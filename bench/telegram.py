@@ -392,12 +392,12 @@ async def breakdown(fake: Server, channel: CountingChannel, users: int, count: i
     stages = Stages()
     store = channel._store  # the bench looks inside on purpose
     stages.spent[POLL] = 0.0  # first in the table
-    polled = Polled(channel._wire, "get_updates", lambda *_: True)
+    polled = Polled(channel.sender.wire, "get_updates", lambda *_: True)
     stages.wrap(channel, "store_updates", "store inbound (JSON + commit)")
     stages.wrap(store, "lease_inbound", "pump: lease stored")
     stages.wrap(channel._turns, "handle", "engine turn + reply rows (commit)")
     stages.wrap(channel.sender, "send", "render + send")
-    stages.wrap(channel.sender._wire, "send_message", SEND)
+    stages.wrap(channel.sender.wire, "send_message", SEND)
     stages.wrap(store, "reply_done", "reply done (commit)")
     stages.wrap(store, "inbound_handled", "inbound forgotten (delete)")
     channel.progress = asyncio.Event()

@@ -23,6 +23,7 @@ from bot.channels.telegram.convert import (
     from_callback,
     from_member,
     from_message,
+    quiz_admin_check,
     sender_of,
     utc_now,
 )
@@ -30,7 +31,6 @@ from bot.channels.telegram.flood import FloodControl
 from bot.channels.telegram.render import MORE_PREFIX, TOKEN_PREFIX
 from bot.channels.telegram.sender import TelegramSender, load_choices
 from bot.channels.telegram.voice import TelegramVoice
-from bot.channels.telegram.wire import Wire
 from bot.channels.voice import VoiceCache
 from bot.inbox import DurableTurns, Held, InboxPump, hold_for
 from handlers.audio.record import register_fetcher
@@ -49,7 +49,8 @@ POLL_SECONDS = 25
 
 # aiogram reads every answer of the Bot API as `Response[method.__returning__]`, a pydantic
 # generic class that pydantic caches weakly: each garbage collection dropped it and the next
-# call rebuilt it (about 5 ms, measured by bench/telegram.py). The ones we call stay built.
+# call rebuilt it (about 5 ms, measured by bench/telegram.py). The ones we call stay built
+# (getUpdates, sendMessage and answerCallbackQuery use them for error answers only: wire.py).
 _RESPONSES = tuple(
     Response[method.__returning__]  # type: ignore[name-defined]
     for method in (
@@ -89,7 +90,6 @@ class TelegramChannel:
     def __init__(self, bot: Bot, engine: Engine, store: Store, flood: FloodControl) -> None:
         self.bot = bot
         self.sender = TelegramSender(bot, store, flood)
-        self._wire = Wire(bot)
         self.sender.voice = TelegramVoice(
             bot, VoiceCache(CHANNEL, store, lambda: engine.content().path)
         )
@@ -118,14 +118,11 @@ class TelegramChannel:
 
     async def _is_admin(self, message: dict[str, Any]) -> bool:
         """Whether a group command comes from an admin (only /quiz needs to know)."""
-        text = message.get("text")
-        chat, user = message.get("chat") or {}, message.get("from") or {}
-        if chat.get("type") == "private" or not str(text or "").startswith("/quiz"):
-            return False
-        if user.get("id") is None:
+        asked = quiz_admin_check(message)
+        if asked is None:
             return False
         try:
-            member = await self.bot.get_chat_member(chat["id"], user["id"])
+            member = await self.bot.get_chat_member(*asked)
         except Exception as exc:
             log.warning("could not check a group admin: %s", type(exc).__name__)
             return False
@@ -153,7 +150,7 @@ class TelegramChannel:
         finally:
             try:
                 text = " ".join(private)[:ALERT_LIMIT] or None
-                await self._wire.answer_callback(str(query.get("id", "")), text)
+                await self.sender.wire.answer_callback(str(query.get("id", "")), text)
             except Exception as exc:  # the tap still counts even if the answer fails
                 log.warning("could not answer a callback query: %s", type(exc).__name__)
 
@@ -221,7 +218,7 @@ class TelegramChannel:
         while not self._closing.is_set() and not resigned.is_set():
             # As Telegram sent them: stored as they are, parsed once, when handled.
             fetch = asyncio.ensure_future(
-                self._wire.get_updates(offset, POLL_SECONDS, ALLOWED_UPDATES)
+                self.sender.wire.get_updates(offset, POLL_SECONDS, ALLOWED_UPDATES)
             )
             closing = asyncio.ensure_future(self._closing.wait())
             resigning = asyncio.ensure_future(resigned.wait())

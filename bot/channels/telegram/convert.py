@@ -104,6 +104,18 @@ def from_message(
     )
 
 
+def quiz_admin_check(message: dict[str, Any]) -> tuple[int | str, int] | None:
+    """(chat, member) to ask Telegram about: a /quiz command in a group needs an admin."""
+    user, chat = _obj(message, "from"), _obj(message, "chat")
+    text = _text(message, "text") or ""
+    if chat.get("type") == "private" or not text.startswith("/quiz"):
+        return None
+    member, where = user.get("id"), chat.get("id")
+    if not isinstance(member, int) or not isinstance(where, int | str):
+        return None
+    return where, member
+
+
 def from_callback(
     query: dict[str, Any], update_id: int, choice: str, now: datetime
 ) -> Inbound | None:

@@ -73,7 +73,8 @@ class TelegramSender:
         self._flood = flood
         self._chats = KeyedLocks()
         self.username: str | None = None
-        self._wire = Wire(bot)
+        # The JSON calls of every update; the channel polls and answers taps through it too.
+        self.wire = Wire(bot)
         # Menus repeat all day: build each keyboard once (tokens are derived, so stable).
         self._keyboards: Lru[tuple[object, ...], Keyboard | None] = Lru(2048)
         # Voice notes of the pack (issue 18); set by the channel, which knows the pack.
@@ -110,7 +111,7 @@ class TelegramSender:
             for n, part in enumerate(parts):
                 keyboard = markup if n == len(parts) - 1 else None
                 last = await self._call(
-                    chat_id, partial(self._wire.send_message, int(chat_id), escape(part), keyboard)
+                    chat_id, partial(self.wire.send_message, int(chat_id), escape(part), keyboard)
                 )
             if isinstance(last, Message):
                 return str(last.message_id)
