@@ -106,15 +106,7 @@ class CsoFlow(Flow):
         elif step in ("question", "reason") and _says_nothing(text):
             # "ok" is no question to send a citizen, nor a reason for the desk: ask again.
             if inbound.chat_type == "group":
-                turn.tx.set_cso_pending(
-                    turn.user.key,
-                    inbound.channel,
-                    inbound.chat_id,
-                    step,
-                    reference,
-                    partner,
-                    turn.now,
-                )
+                _await_in_group(turn, step, reference, partner)
             turn.say(turn.t(f"cso.ask_{step}", reference=record.reference))
             return True
         await self._with_text(turn, record, partner, step, text[:NOTE_LIMIT])
@@ -169,15 +161,7 @@ class CsoFlow(Flow):
                 return True
             inbound = turn.inbound
             if inbound.chat_type == "group":
-                turn.tx.set_cso_pending(
-                    turn.user.key,
-                    inbound.channel,
-                    inbound.chat_id,
-                    step,
-                    record.reference,
-                    partner_id,
-                    turn.now,
-                )
+                _await_in_group(turn, step, record.reference, partner_id)
             else:
                 turn.goto(
                     "cso",
@@ -333,3 +317,11 @@ class CsoFlow(Flow):
             )
         )
         turn.say(turn.t("cso.question_sent", reference=record.reference))
+
+
+def _await_in_group(turn: Turn, step: str, reference: str, partner: str) -> None:
+    """Wait for this member's text in this group (kept apart from their private chat)."""
+    inbound = turn.inbound
+    turn.tx.set_cso_pending(
+        turn.user.key, inbound.channel, inbound.chat_id, step, reference, partner, turn.now
+    )
