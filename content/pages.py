@@ -37,19 +37,7 @@ def _pieces(paragraph: str, limit: int) -> list[str]:
 def paginate(body: str, limit: int = PAGE_LIMIT) -> list[str]:
     """Pages of at most `limit` characters, cut between paragraphs where possible."""
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
-    pages: list[str] = []
-    current = ""
-    for paragraph in paragraphs:
-        for piece in _pieces(paragraph, limit):
-            joined = f"{current}\n\n{piece}" if current else piece
-            if len(joined) > limit:
-                pages.append(current)
-                current = piece
-            else:
-                current = joined
-    if current:
-        pages.append(current)
-    return pages or [""]
+    return _pack(paragraphs, limit, "\n\n")
 
 
 def group_lines(lines: list[str], limit: int = PAGE_LIMIT) -> list[str]:
@@ -57,11 +45,16 @@ def group_lines(lines: list[str], limit: int = PAGE_LIMIT) -> list[str]:
 
     A line is never split across pages; one longer than a page is cut like a paragraph.
     """
+    return _pack(lines, limit, "\n")
+
+
+def _pack(items: list[str], limit: int, separator: str) -> list[str]:
+    """Items joined by `separator` into pages of at most `limit` characters, in order."""
     pages: list[str] = []
     current = ""
-    for line in lines:
-        for piece in _pieces(line, limit):
-            joined = f"{current}\n{piece}" if current else piece
+    for item in items:
+        for piece in _pieces(item, limit):
+            joined = f"{current}{separator}{piece}" if current else piece
             if len(joined) > limit and current:
                 pages.append(current)
                 current = piece
