@@ -137,16 +137,8 @@ def server_cpu(postmaster: int | None) -> float:
     """CPU time of a PostgreSQL server: the postmaster, its exited and its live backends."""
     if postmaster is None:
         return 0.0
-    total = cpu_seconds(postmaster, children=True)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if parent == postmaster:
-                total += cpu_seconds(int(entry.name))
-    return total
+    live = sum(cpu_seconds(pid) for pid in backends(postmaster))
+    return cpu_seconds(postmaster, children=True) + live
 
 
 def runqueue_wait(pid: int) -> float:
