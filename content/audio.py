@@ -11,6 +11,7 @@ import hashlib
 import os
 import struct
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -202,15 +203,24 @@ class Served:
     digest: str
 
 
+# How often the files are looked at again for changes made by another process (the CLI):
+# every screen asks for its recordings, and a stat per ask was a tenth of a turn's CPU.
+RECHECK_SECONDS = 1.0
+
+
 class AudioIndex:
     """The pack's recordings; re-read when `audio.yaml` changes on disk (CLI, another process)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._index_path = root / INDEX_FILE
         self._lock = threading.Lock()
         self._stamp: float | None = None
+        self._checked_at = 0.0
         self._data = AudioFile()
         self._digests: dict[tuple[str, float], str] = {}
+        # What `serve` answered since the last look at the files.
+        self._served: dict[tuple[str, str, frozenset[str]], Served | None] = {}
         self.problems: list[str] = []
         # Languages whose drafts are played to citizens (a deployment setting, set by bot/).
         self.serve_drafts: frozenset[str] = frozenset()
@@ -222,17 +232,19 @@ class AudioIndex:
     @property
     def index_path(self) -> Path:
         """Where `audio.yaml` lives."""
-        return self.root / INDEX_FILE
+        return self._index_path
 
     def _mtime(self) -> float | None:
         try:
-            return self.index_path.stat().st_mtime
+            return os.stat(self._index_path).st_mtime
         except OSError:
             return None
 
     def _reload(self) -> None:
         stamp = self._mtime()
         self._stamp = stamp
+        self._checked_at = time.monotonic()
+        self._served = {}
         self.problems = []
         if stamp is None:
             self._data = AudioFile()
@@ -250,9 +262,14 @@ class AudioIndex:
             self._data = AudioFile()
 
     def _fresh(self) -> AudioFile:
-        if self._mtime() != self._stamp:
-            with self._lock:
-                self._reload()
+        now = time.monotonic()
+        if now - self._checked_at >= RECHECK_SECONDS:
+            self._checked_at = now
+            # A recording file replaced in place is served afresh too.
+            self._served = {}
+            if self._mtime() != self._stamp:
+                with self._lock:
+                    self._reload()
         return self._data
 
     def entries(self) -> list[tuple[str, str, Recording]]:
@@ -270,8 +287,16 @@ class AudioIndex:
 
     def serve(self, key: str, lang: str, drafts: Collection[str] | None = None) -> Served | None:
         """The recording to play: approved, or a draft where the deployment serves them."""
-        drafts = self.serve_drafts if drafts is None else drafts
+        drafts = self.serve_drafts if drafts is None else frozenset(drafts)
         rec = self.get(key, lang)
+        asked = (key, lang, drafts)
+        if asked in self._served:
+            return self._served[asked]
+        served = self._serve(rec, lang, drafts)
+        self._served[asked] = served
+        return served
+
+    def _serve(self, rec: Recording | None, lang: str, drafts: Collection[str]) -> Served | None:
         if rec is None or rec.state == "rejected":
             return None
         if rec.state == "draft" and lang not in drafts:
@@ -338,6 +363,7 @@ class AudioIndex:
             _write_atomically(self.index_path, text.encode())
             self._data = data
             self._stamp = self._mtime()
+            self._served = {}
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -6,6 +6,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import yaml
 
 from content.audio import (
     MAX_SECONDS,
+    RECHECK_SECONDS,
     AudioError,
     AudioIndex,
     check_voice,
@@ -151,7 +153,13 @@ def test_desk_reviews_recordings_from_the_command_line(tmp_path: Path) -> None:
 
     listed = cli("list").stdout
     assert "draft     quiz:redevabilite:1  fr" in listed
+    # The running bot's index: a draft is not played to citizens.
+    running = AudioIndex(pack_dir)
+    assert running.serve("quiz:redevabilite:1", "fr") is None
     assert cli("approve", "quiz:redevabilite:1", "fr").returncode == 0
+    # The bot looks at the files again at most once a RECHECK_SECONDS, without a restart.
+    time.sleep(RECHECK_SECONDS + 0.2)
+    assert running.serve("quiz:redevabilite:1", "fr") is not None
     assert cli("reject", "quiz:redevabilite:2", "fr").returncode == 0
     assert cli("approve", "quiz:redevabilite:9", "fr").returncode == 1
     index = AudioIndex(pack_dir)
