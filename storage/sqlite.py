@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from complaints.scrub import scrub_contacts
+from storage import fastjson
 from storage.cache import Lru
 from storage.errors import DuplicateInbound, StaleRecord, has_precondition
 from storage.ids import new_outbox_id
@@ -122,15 +123,15 @@ def _conversation(row: Sequence[Any]) -> ConversationRecord:
         user_key=row[0],
         flow=row[1],
         step=row[2],
-        data=json.loads(row[3]),
-        **screen_columns(json.loads(row[4])),
+        data=fastjson.loads(row[3]),
+        **screen_columns(fastjson.loads(row[4])),
         updated_at=from_iso(row[5]),
     )
 
 
 def _screen_json(choices: Sequence[str], labels: Sequence[tuple[str, str]]) -> str:
     """The `choices` column as JSON text."""
-    return json.dumps(screen_items(choices, labels), ensure_ascii=False)
+    return fastjson.dumps(screen_items(choices, labels))
 
 
 def _outbox(row: Sequence[Any]) -> OutboxRecord:
@@ -140,7 +141,7 @@ def _outbox(row: Sequence[Any]) -> OutboxRecord:
         chat_id=row[2],
         user_key=row[3],
         kind=row[4],
-        payload=json.loads(row[5]),
+        payload=fastjson.loads(row[5]),
         state=row[6],
         attempts=row[7],
         next_attempt_at=from_iso(row[8]),
@@ -307,7 +308,7 @@ def _save_conversation(conversation: ConversationRecord, db: sqlite3.Connection)
             conversation.user_key,
             conversation.flow,
             conversation.step,
-            json.dumps(conversation.data, ensure_ascii=False),
+            fastjson.dumps(conversation.data),
             _screen_json(conversation.choices, conversation.labels),
             iso(conversation.updated_at),
         ),
@@ -362,7 +363,7 @@ def _enqueue(outbox_id: str, message: NewOutboxMessage, stamp: str, db: sqlite3.
             message.chat_id,
             message.user_key,
             message.kind,
-            json.dumps(message.payload, ensure_ascii=False),
+            fastjson.dumps(message.payload),
             stamp,
             message.dedupe_key,
             stamp,

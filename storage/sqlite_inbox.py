@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from storage import fastjson
 from storage.ids import new_outbox_id
 from storage.ports_inbox import InboxRow, NewInbound
 from storage.ports_inbox import inbox_key as inbox_key
@@ -59,7 +60,7 @@ def _enqueue_held(
             message.chat_id,
             message.user_key,
             message.kind,
-            json.dumps(message.payload, ensure_ascii=False),
+            fastjson.dumps(message.payload),
             stamp,
             until,
             owner,

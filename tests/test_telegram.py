@@ -472,3 +472,18 @@ def test_group_messages_pass_only_as_commands_or_replies_to_the_bot() -> None:
     inbound = from_message(reply, 2, "civic_test_bot", now)
     assert inbound is not None and inbound.text == "Le forage est réparé."
     assert inbound.chat_type == "group"
+
+
+async def test_a_text_with_half_an_emoji_is_answered(rig: Rig) -> None:
+    fake = rig.fake
+    # A phone that cut an emoji in two sends half of its UTF-16 pair, escaped in the JSON.
+    fake.push(text_update(45, "bonjour \ud83d"))
+    fake.push(text_update(46, "bonjour"))
+    [prompt] = await fake.wait_sent(1, 45)
+    assert "langue" in prompt.text
+    await fake.wait_sent(1, 46)
+    fake.push(tap_update(45, "lang:fr"))
+    fake.push(text_update(45, "je veux signaler \ud83d un probleme d eau"))
+    sent = await fake.wait_sent(4, 45)
+    assert "Bienvenue" in sent[1].text
+    assert await rig.store.inbound_left(["telegram"]) == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 from dataclasses import replace
 from typing import Any
@@ -37,6 +36,7 @@ from handlers.audio.record import register_fetcher
 from handlers.engine import Engine, pseudonym
 from handlers.locks import KeyedLocks
 from handlers.messages import Inbound, Reply
+from storage import fastjson
 from storage.ports import Store
 from storage.ports_inbox import NewInbound, chat_key, inbox_key
 
@@ -248,7 +248,7 @@ class TelegramChannel:
         """Write updates (as Telegram sent them) to the durable inbox and wake the pump."""
         if not updates:
             return
-        payloads = [json.dumps(data) for data in updates]
+        payloads = [fastjson.dumps(data) for data in updates]
         await self._store.store_inbound(
             [
                 NewInbound(
@@ -265,7 +265,7 @@ class TelegramChannel:
 
     async def _process_stored(self, payload: str) -> None:
         """Handle one stored update (the pump calls this, in the order they arrived)."""
-        data = json.loads(payload)
+        data = fastjson.loads(payload)
         update_id = int(data["update_id"])
         # Read from Telegram's JSON (convert.py), and called straight, not through aiogram's
         # Dispatcher: for three handlers without filters, its middlewares, router walk and

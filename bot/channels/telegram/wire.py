@@ -9,7 +9,6 @@ aiogram's own `check_response`, so callers get the exceptions they always got.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -18,6 +17,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.methods import AnswerCallbackQuery, GetUpdates, SendMessage, TelegramMethod
 from aiohttp import ClientError, ClientTimeout
+
+from storage import fastjson
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +77,12 @@ class Wire:
     ) -> Any:
         http = await self._session.create_session()
         url = self._session.api.api_url(token=self._bot.token, method=method.__api_method__)
-        body = json.dumps(params, ensure_ascii=False).encode()
+        body = fastjson.dumps_bytes(params)
         try:
             async with http.post(
                 url, data=body, headers=JSON, timeout=ClientTimeout(total=seconds)
             ) as response:
-                raw = await response.text()
+                raw = await response.read()
                 status = response.status
         except TimeoutError as exc:
             # The same errors aiogram raises, so that a timeout still counts as unknown.
@@ -93,7 +94,7 @@ class Wire:
             raise TelegramNetworkError(method.model_construct(**params), message) from exc
         if status == 200:
             try:
-                answer = json.loads(raw)
+                answer = fastjson.loads(raw)
             except ValueError:
                 answer = None
             if isinstance(answer, dict) and answer.get("ok") is True:
@@ -103,6 +104,6 @@ class Wire:
             bot=self._bot,
             method=method.model_construct(**params),
             status_code=status,
-            content=raw,
+            content=raw.decode("utf-8", "replace"),
         )
         raise TelegramAPIError(method.model_construct(**params), "unexpected answer")
