@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 OutboxState = Literal["pending", "sent", "failed", "dead"]
 
 
+@lru_cache(maxsize=1024)
 def iso(moment: datetime) -> str:
     """Format a moment as the UTC ISO text stored in every timestamp column."""
+    # Cached: a turn stamps its moment on several rows (the claim, the user, the conversation,
+    # the reply rows), and formatting costs more than a lookup. Equal moments are one instant.
     if moment.tzinfo is not UTC:  # most moments are UTC already: no copy for them
         moment = moment.astimezone(UTC)
     return moment.isoformat(timespec="microseconds")
