@@ -255,12 +255,13 @@ class Engine:
             self._event(turn, inbound.event)
             return
         text = clean_input(inbound.text, self._settings.max_text_length) if inbound.text else ""
+        claim_text, claim_media = self._router.claimers()
         if text:
-            for flow in self._router.flows.values():
+            for flow in claim_text:
                 if await flow.on_any_text(turn, self._router, text):
                     return
         if inbound.media is not None:
-            for flow in self._router.flows.values():
+            for flow in claim_media:
                 if await flow.on_any_media(turn, self._router, inbound.media):
                     return
         command = turn.pack.texts.command_for(text) if text else None

@@ -63,6 +63,19 @@ class Router:
         self.flows = {flow.name: flow for flow in flows}
         # The flow that answers free text when the current step does not want it (search).
         self.free_text = free_text
+        self._claimers: tuple[dict[str, Flow], list[Flow], list[Flow]] | None = None
+
+    def claimers(self) -> tuple[list[Flow], list[Flow]]:
+        """The flows that may claim any text, and any media, before the rest (in order).
+
+        Worked out once: every message asked each flow, most of which never claim anything.
+        """
+        if self._claimers is None or self._claimers[0] is not self.flows:
+            flows = list(self.flows.values())
+            text = [f for f in flows if type(f).on_any_text is not Flow.on_any_text]
+            media = [f for f in flows if type(f).on_any_media is not Flow.on_any_media]
+            self._claimers = (self.flows, text, media)
+        return self._claimers[1], self._claimers[2]
 
     def get(self, name: str) -> Flow | None:
         """A flow by name."""
