@@ -21,12 +21,12 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -525,6 +525,28 @@ class SqliteTransaction(
         return {row[0] for row in rows}
 
 
+class _UnitOfWork:
+    """`async with store.transaction() as tx`: commits `tx` if the block ends without error."""
+
+    __slots__ = ("_store", "_tx")
+
+    def __init__(self, store: SqliteStore, tx: SqliteTransaction) -> None:
+        self._store = store
+        self._tx = tx
+
+    async def __aenter__(self) -> SqliteTransaction:
+        return self._tx
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            await self._store._end(self._tx)
+
+
 class SqliteStore(
     ComplaintStoreMixin,
     QuizStoreMixin,
@@ -629,11 +651,14 @@ class SqliteStore(
             log.info("applied migration %04d", version)
         return applied
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+    def transaction(self) -> _UnitOfWork:
         """A unit of work whose writes are committed in one `BEGIN IMMEDIATE` transaction."""
-        tx = SqliteTransaction(self)
-        yield tx
+        # A small class rather than an async generator: one is opened per message, and the
+        # generator's machinery (the loop tracks each one) cost more than the rest of it.
+        return _UnitOfWork(self, SqliteTransaction(self))
+
+    async def _end(self, tx: SqliteTransaction) -> None:
+        """Commit a unit of work whose block ended without an error."""
         if not tx.ops:
             return
         try:
