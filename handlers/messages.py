@@ -143,6 +143,8 @@ class Reply:
 
     def __post_init__(self) -> None:
         # Code that still passes these in `extra` gets the typed field all the same.
+        if not self.extra:  # nearly every reply: nothing to look for
+            return
         lifted = {
             name: self.extra[_JSON_KEYS.get(name, name)]
             for name in (*_TYPED, "partner")

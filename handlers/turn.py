@@ -6,6 +6,7 @@ import copy
 import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from content.pack import ContentPack
@@ -98,12 +99,7 @@ class Turn:
     @property
     def screen(self) -> tuple[Choice, ...]:
         """The choices the person has in front of her, with their labels when known."""
-        if len(self.labels) != len(self.offered):
-            return tuple(Choice(c, "") for c in self.offered)
-        return tuple(
-            Choice(c, label, short or None)
-            for c, (label, short) in zip(self.offered, self.labels, strict=True)
-        )
+        return _screen(self.offered, self.labels)
 
     def goto(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
         """Move the conversation to a flow and step; offered choices are reset."""
@@ -118,3 +114,13 @@ class Turn:
     def send_later(self, message: NewOutboxMessage) -> str:
         """Queue a message for another chat, committed with this turn; return its outbox id."""
         return self.tx.enqueue(message, self.now)
+
+
+@lru_cache(maxsize=4096)
+def _screen(offered: tuple[str, ...], labels: tuple[tuple[str, str], ...]) -> tuple[Choice, ...]:
+    # Built once per screen (screens repeat a lot); choices are frozen, so shared safely.
+    if len(labels) != len(offered):
+        return tuple(Choice(c, "") for c in offered)
+    return tuple(
+        Choice(c, label, short or None) for c, (label, short) in zip(offered, labels, strict=True)
+    )
