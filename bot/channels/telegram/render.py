@@ -35,10 +35,10 @@ _CONTACT = re.compile(r"Telegram tg://user\?id=(-?\d{1,20})\b")
 def escape(text: str) -> str:
     """Text for parse_mode=HTML: our content has no markup, so everything is escaped; a
     citizen's Telegram contact becomes a link that opens a chat with her."""
-    return _CONTACT.sub(
-        r'Telegram <a href="tg://user?id=\1">ouvrir la conversation</a>',
-        html.escape(text, quote=False),
-    )
+    escaped = html.escape(text, quote=False)
+    if "tg://user" not in escaped:  # nearly every message: no regex run over it
+        return escaped
+    return _CONTACT.sub(r'Telegram <a href="tg://user?id=\1">ouvrir la conversation</a>', escaped)
 
 
 def split_text(text: str) -> list[str]:
