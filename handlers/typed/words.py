@@ -187,16 +187,27 @@ def pick(screen: Sequence[Choice], text: str, *, free_text_step: bool = False) -
     words = _words(text)
     if not labelled or not words:
         return None
-    index = _index(tuple((c.id, c.label, c.short_label or "") for c in labelled))
+    key = tuple((c.id, c.label, c.short_label or "") for c in labelled)
+    found = _pick(key, words, free_text_step)
+    return labelled[found] if found is not None else None
+
+
+@lru_cache(maxsize=8192)
+def _pick(
+    screen: tuple[tuple[str, str, str], ...], words: tuple[str, ...], free: bool
+) -> int | None:
+    """The position `pick` finds; remembered, as people type the same words on the same
+    screens ("menu", "oui", "suite") and the near-word search runs over every label."""
+    index = _index(screen)
     phrase = " ".join(words)
     found = index.exact.get(phrase, ())
     if len(set(found)) == 1:
-        return labelled[found[0]]
+        return found[0]
     for role, synonyms in ROLES.items():
         hits = index.by_role.get(role, ()) if phrase in synonyms else ()
         if len(hits) == 1:
-            return labelled[hits[0]]
-    if free_text_step or len(words) > 4:
+            return hits[0]
+    if free or len(words) > 4:
         return None
     content = [w for w in words if w not in STOPWORDS and len(w) >= 2]
     if not content:
@@ -206,7 +217,7 @@ def pick(screen: Sequence[Choice], text: str, *, free_text_step: bool = False) -
         for n, label_words in enumerate(index.words)
         if all(any(_near(w, lw) for lw in label_words) for w in content)
     ]
-    return labelled[named[0]] if len(named) == 1 else None
+    return named[0] if len(named) == 1 else None
 
 
 def back_choice(screen: Sequence[Choice]) -> Choice | None:
