@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Bambara letters folded to the ASCII spellings people type on phones without them; the old
 # orthography's è, ò (accents are stripped below) and the French-style "gn" for ɲ likewise.
@@ -18,6 +19,22 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation, fold Bambara letters; words split by spaces."""
+    # A message's text is folded by several matchers in one turn (commands, safety, words),
+    # and people type the same short texts again and again (menu, oui, 2, aide): short ones
+    # are remembered, in this process's memory only. Longer ones, where a description or
+    # anything personal would be, are not.
+    return _fold_short(text) if len(text) <= SHORT else _fold(text)
+
+
+SHORT = 24
+
+
+@lru_cache(maxsize=8192)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     text = text.casefold().translate(_BAMBARA).replace("œ", "oe").replace("æ", "ae")
     if text.isascii():  # most typed text: nothing to decompose
         bare = text
