@@ -163,13 +163,14 @@ class Engine:
             return [Reply(text=pack.texts.get(lang, "error.generic"))]
         if turn is None:
             return []
-        log.info(
-            "handled %s from %s in %s/%s",
-            inbound.kind,
-            pseudonym(inbound.user_key),
-            turn.flow,
-            turn.step,
-        )
+        if log.isEnabledFor(logging.INFO):  # the pseudonym is a keyed hash: not for nothing
+            log.info(
+                "handled %s from %s in %s/%s",
+                inbound.kind,
+                pseudonym(inbound.user_key),
+                turn.flow,
+                turn.step,
+            )
         return self._finish(turn)
 
     async def _attempt(
