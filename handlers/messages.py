@@ -161,11 +161,13 @@ class Reply:
     def to_dict(self, default_chat: str) -> dict[str, Any]:
         """Serialise for JSON lines and the outbox."""
         out: dict[str, Any] = {"chat": self.chat or default_chat, "text": self.text}
-        out["choices"] = [
-            {"id": c.id, "label": c.label}
-            | ({"short_label": c.short_label} if c.short_label else {})
-            for c in self.choices
-        ]
+        choices = []
+        for c in self.choices:
+            item = {"id": c.id, "label": c.label}
+            if c.short_label:
+                item["short_label"] = c.short_label
+            choices.append(item)
+        out["choices"] = choices
         if self.channel:
             out["channel"] = self.channel
         if self.media:

@@ -76,7 +76,7 @@ class TelegramSender:
         # The JSON calls of every update; the channel polls and answers taps through it too.
         self.wire = Wire(bot)
         # Menus repeat all day: build each keyboard once (tokens are derived, so stable).
-        self._keyboards: Lru[tuple[object, ...], Keyboard | None] = Lru(2048)
+        self._keyboards: Lru[tuple[object, ...], tuple[Keyboard | None]] = Lru(2048)
         # Voice notes of the pack (issue 18); set by the channel, which knows the pack.
         self.voice: TelegramVoice | None = None
         # Citizens' voice notes sent on WhatsApp, forwarded to a CSO chat here.
@@ -169,10 +169,12 @@ class TelegramSender:
             reply.open_private if reply else None,
             reply.open_private_label if reply else None,
         )
-        if key in self._keyboards:
-            return self._keyboards.get(key)
+        # One lookup: the key holds every choice, and hashing it is not free.
+        cached = self._keyboards.get(key)
+        if cached is not None:
+            return cached[0]
         built = await self._build_markup(choices, page, reply)
-        self._keyboards.put(key, built)
+        self._keyboards.put(key, (built,))  # (None,): a screen without a keyboard
         return built
 
     async def _build_markup(
