@@ -167,7 +167,12 @@ async def test_two_processes_answer_every_message_once_in_order_within_one_rate(
     pg_url: str, graph: FakeGraph, tmp_path: Path
 ) -> None:
     deployment = Deployment(
-        pg_url, tmp_path, graph=graph, extra={"CIVICBOT_WHATSAPP_RATE": str(RATE)}
+        pg_url,
+        tmp_path,
+        graph=graph,
+        # Quiet hours (21:00-07:00 by default) would hold the campaign until morning: this
+        # test ran red every evening.
+        extra={"CIVICBOT_WHATSAPP_RATE": str(RATE), "CIVICBOT_QUIET_HOURS": "off"},
     )
     users = [f"2237000{n:04d}" for n in range(24)]
     try:
