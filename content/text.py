@@ -20,17 +20,27 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation, fold Bambara letters; words split by spaces."""
     # A message's text is folded by several matchers in one turn (commands, safety, words),
-    # and people type the same short texts again and again (menu, oui, 2, aide): short ones
-    # are remembered, in this process's memory only. Longer ones, where a description or
-    # anything personal would be, are not.
-    return _fold_short(text) if len(text) <= SHORT else _fold(text)
+    # and people type the same short texts again and again (menu, oui, 2, aide).
+    return _fold_remembered(text) if rememberable(text) else _fold(text)
 
 
+# The longest typed text a cache may keep, and the most digits in it.
 SHORT = 24
+FEW_DIGITS = 3
+
+
+def rememberable(text: str) -> bool:
+    """Whether a cache of this process may keep `text` (in memory only, bounded).
+
+    Only short texts with few digits: the words people type to move around (menu, oui, 2,
+    c la 2, aide). A description, a place, a phone number or an id, where anything personal
+    would be, is worked out afresh each time and forgotten with the turn.
+    """
+    return len(text) <= SHORT and sum(map(str.isdigit, text)) <= FEW_DIGITS
 
 
 @lru_cache(maxsize=8192)
-def _fold_short(text: str) -> str:
+def _fold_remembered(text: str) -> str:
     return _fold(text)
 
 

@@ -13,10 +13,12 @@ from bot.channels.console import render
 from bot.settings import Settings
 from content.pack import ContentPack, PackError, load_pack
 from content.strings import COMMANDS
+from content.text import _fold_remembered, fold
 from handlers.engine import Engine
 from handlers.locks import KeyedLocks
-from handlers.messages import Inbound
+from handlers.messages import Choice, Inbound
 from handlers.profile import AGE_GROUPS, GENDERS
+from handlers.typed.words import _pick_remembered, _words_remembered, pick, words_of
 from tests.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,3 +199,24 @@ def test_log_pseudonyms_cannot_be_recomputed_from_a_phone_number() -> None:
     # Someone who tries every phone number with an unkeyed hash does not find it.
     for size in (5, 6):
         assert token != hashlib.blake2s(key.encode(), digest_size=size).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "text", ["appelez moi au 76 12 34 56", "ma voisine me frappe tous les jours", "99887766"]
+)
+def test_typed_text_that_could_be_personal_is_not_cached(text: str) -> None:
+    # Matching typed words is sped up by caches of what people type to move around; what
+    # could be personal (a phone number, a sentence about oneself) must not stay in them.
+    screen = (Choice("menu:main", "Menu"), Choice("complaint:cancel", "Annuler"))
+    caches = (_fold_remembered, _words_remembered, _pick_remembered)
+    pick(screen, "suite")  # the screen's labels are content: they may be cached
+    before = [c.cache_info() for c in caches]
+    fold(text)
+    words_of(text)
+    pick(screen, text)
+    assert [c.cache_info() for c in caches] == before
+    fold("menu")
+    words_of("menu")
+    pick(screen, "menu")
+    after = [c.cache_info() for c in caches]
+    assert all(a.hits + a.misses > b.hits + b.misses for a, b in zip(after, before, strict=True))

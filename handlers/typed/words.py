@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from content.search import STOPWORDS
-from content.text import fold
+from content.text import fold, rememberable
 from handlers.messages import Choice
 
 # SMS spellings and short forms, folded, to the words labels use.
@@ -94,8 +94,17 @@ def words_of(text: str) -> list[str]:
     return list(_words(text))
 
 
-@lru_cache(maxsize=8192)
 def _words(text: str) -> tuple[str, ...]:
+    # Labels and the short words people type repeat; anything longer is not kept (privacy).
+    return _words_remembered(text) if rememberable(text) else _words_of(text)
+
+
+@lru_cache(maxsize=8192)
+def _words_remembered(text: str) -> tuple[str, ...]:
+    return _words_of(text)
+
+
+def _words_of(text: str) -> tuple[str, ...]:
     out = []
     for word in fold(text).split():
         word = SMS.get(word, word)
@@ -188,16 +197,17 @@ def pick(screen: Sequence[Choice], text: str, *, free_text_step: bool = False) -
     if not labelled or not words:
         return None
     key = tuple((c.id, c.label, c.short_label or "") for c in labelled)
-    found = _pick(key, words, free_text_step)
+    # Remembered for the short words people type on the same screens (menu, oui, suite):
+    # the near-word search runs over every label. Other texts are not kept (privacy).
+    find = _pick_remembered if rememberable(text) else _pick
+    found = find(key, words, free_text_step)
     return labelled[found] if found is not None else None
 
 
-@lru_cache(maxsize=8192)
 def _pick(
     screen: tuple[tuple[str, str, str], ...], words: tuple[str, ...], free: bool
 ) -> int | None:
-    """The position `pick` finds; remembered, as people type the same words on the same
-    screens ("menu", "oui", "suite") and the near-word search runs over every label."""
+    """The position of the choice `pick` finds."""
     index = _index(screen)
     phrase = " ".join(words)
     found = index.exact.get(phrase, ())
@@ -218,6 +228,9 @@ def _pick(
         if all(any(_near(w, lw) for lw in label_words) for w in content)
     ]
     return named[0] if len(named) == 1 else None
+
+
+_pick_remembered = lru_cache(maxsize=8192)(_pick)
 
 
 def back_choice(screen: Sequence[Choice]) -> Choice | None:
