@@ -5,7 +5,11 @@ update is encoded four times on its way (bench/telegram.py); orjson takes about 
 Where orjson refuses what the standard library accepts (a lone surrogate in a text, an
 integer beyond 64 bits), the standard library does it, so nothing that worked before fails.
 Both write integer keys as strings; non-ASCII goes as UTF-8, or escaped where orjson refused
-(a lone surrogate cannot be UTF-8, in a body nor in SQLite).
+(a lone surrogate cannot be UTF-8, in a body nor in SQLite). Dates and dataclasses are
+refused, as the standard library (and the PostgreSQL store's codec) refuses them, so that a
+flow that stores one fails loudly on both backends. Two small differences remain: orjson
+writes a UUID or an Enum by its value where json raised, and NaN as null where json wrote
+NaN, which is not JSON.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from typing import Any
 
 import orjson
 
-_OPTIONS = orjson.OPT_NON_STR_KEYS
+_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 
 
 def dumps(value: Any) -> str:

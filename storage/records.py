@@ -10,13 +10,17 @@ from typing import Any, Literal
 OutboxState = Literal["pending", "sent", "failed", "dead"]
 
 
-@lru_cache(maxsize=1024)
 def iso(moment: datetime) -> str:
     """Format a moment as the UTC ISO text stored in every timestamp column."""
-    # Cached: a turn stamps its moment on several rows (the claim, the user, the conversation,
-    # the reply rows), and formatting costs more than a lookup. Equal moments are one instant.
     if moment.tzinfo is not UTC:  # most moments are UTC already: no copy for them
         moment = moment.astimezone(UTC)
+    return _iso_utc(moment)
+
+
+@lru_cache(maxsize=1024)
+def _iso_utc(moment: datetime) -> str:
+    # Cached: a turn stamps its moment on several rows (the claim, the user, the conversation,
+    # the reply rows), and formatting costs more than a lookup. In UTC, equal is one instant.
     return moment.isoformat(timespec="microseconds")
 
 
