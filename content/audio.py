@@ -209,7 +209,8 @@ RECHECK_SECONDS = 1.0
 
 
 class AudioIndex:
-    """The pack's recordings; re-read when `audio.yaml` changes on disk (CLI, another process)."""
+    """The pack's recordings; re-read within a second when `audio.yaml` changes on disk (the
+    CLI, another process)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -261,9 +262,9 @@ class AudioIndex:
                 self.problems.append(f"{INDEX_FILE}: {loc}: {err['msg']}")
             self._data = AudioFile()
 
-    def _fresh(self) -> AudioFile:
+    def _fresh(self, *, recheck: bool = False) -> AudioFile:
         now = time.monotonic()
-        if now - self._checked_at >= RECHECK_SECONDS:
+        if recheck or now - self._checked_at >= RECHECK_SECONDS:
             self._checked_at = now
             # A recording file replaced in place is served afresh too.
             self._served = {}
@@ -342,7 +343,8 @@ class AudioIndex:
 
     def set_state(self, key: str, lang: str, state: State) -> bool:
         """Approve or reject a recording; False if there is none."""
-        if self.get(key, lang) is None:
+        # Against the file as it is now: another process may have saved it a moment ago.
+        if self._fresh(recheck=True).recordings.get(key, {}).get(lang) is None:
             return False
 
         def apply(data: AudioFile) -> None:
