@@ -185,7 +185,11 @@ class InboxPump:
         store: InboxStore,
         handlers: Mapping[str, Handler],
         *,
-        concurrency: int = 64,
+        # Turns handled at once. More in flight means more of them share each SQLite group
+        # commit: in bench/telegram.py's path, 128 took 15% less CPU per update than 64
+        # (turns in alternation, 14 rounds), 256 about 7% less again. A turn mostly waits on
+        # its sends, so this also bounds what a slow platform keeps waiting.
+        concurrency: int = 128,
         batch: int = 256,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
