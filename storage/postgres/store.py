@@ -10,7 +10,6 @@ reads see committed data only, as the ports promise.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import socket
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from storage import fastjson
 from storage.errors import DuplicateInbound, StaleRecord
 from storage.ids import new_outbox_id
 from storage.ports_core import Session
@@ -148,12 +148,10 @@ def _outbox(row: Sequence[Any]) -> OutboxRecord:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    # JSON columns cross the ports as Python values, as they do from SQLite.
+    # JSON columns cross the ports as Python values, as they do from SQLite, through the
+    # same codec as SQLite's message path (a conversation, a reply row per turn).
     await conn.set_type_codec(
-        "jsonb",
-        encoder=lambda value: json.dumps(value, ensure_ascii=False),
-        decoder=json.loads,
-        schema="pg_catalog",
+        "jsonb", encoder=fastjson.dumps, decoder=fastjson.loads, schema="pg_catalog"
     )
 
 
